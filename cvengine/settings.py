@@ -1,0 +1,358 @@
+"""All configuration, read from the environment in this one module.
+
+Embedded default (no variables set): SQLite in WAL mode, Celery on kombu's filesystem transport, local file
+storage with signed download links, an outbox e-mail backend, offline extraction and geocoding, all data under
+``CVENGINE_HOME`` (``./var``). Production: the same code with DATABASE_URL, CELERY_BROKER_URL, STORAGE_BACKEND=s3,
+EMAIL_PROVIDER and AI_* set. See README.md and .env.example.
+"""
+
+import secrets
+import warnings
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+env = environ.Env()
+if (BASE_DIR / ".env").is_file():
+    environ.Env.read_env(BASE_DIR / ".env")
+
+CVENGINE_HOME = Path(env.str("CVENGINE_HOME", default=str(BASE_DIR / "var"))).resolve()
+
+DEBUG = env.bool("DEBUG", default=False)
+TESTING = env.bool("CVENGINE_TESTING", default=False)
+
+
+def _secret_key() -> str:
+    key = env.str("SECRET_KEY", default="")
+    if key:
+        if not DEBUG and len(key) < 32:
+            raise ImproperlyConfigured("SECRET_KEY must be at least 32 characters long when DEBUG is off.")
+        return key
+    if not DEBUG and not TESTING:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set. Set SECRET_KEY (50+ random characters) or run with DEBUG=true "
+            "(make run does) to use a key generated under CVENGINE_HOME."
+        )
+    # Embedded/development: one random key per data directory, so sessions survive restarts.
+    path = CVENGINE_HOME / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    USE_X_FORWARDED_HOST = env.bool("USE_X_FORWARDED_HOST", default=False)
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "cvengine",
+    "accounts",
+    "candidates",
+    "organizations",
+    "outreach",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "cvengine.middleware.TrailingSlashMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+APPEND_SLASH = False  # TrailingSlashMiddleware redirects with 301 (GET/HEAD) or 308 (body kept).
+
+ROOT_URLCONF = "cvengine.urls"
+WSGI_APPLICATION = "cvengine.wsgi.application"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+# --- database ----------------------------------------------------------------------------------------------
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{CVENGINE_HOME / 'db.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets the web process read while a worker writes; IMMEDIATE avoids lock-upgrade deadlocks.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=wal; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+    }
+else:
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- cache (throttle counters, health result) --------------------------------------------------------------
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://cvengine")}
+
+# --- auth ----------------------------------------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+if TESTING:
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+ALLOW_SIGNUP = env.bool("ALLOW_SIGNUP", default=False)
+JWT_ACCESS_TTL = env.int("JWT_ACCESS_TTL", default=3600)
+JWT_REFRESH_TTL = env.int("JWT_REFRESH_TTL", default=7 * 24 * 3600)
+AUTH_COOKIE_SECURE = env.bool("AUTH_COOKIE_SECURE", default=not DEBUG)
+AUTH_COOKIE_SAMESITE = env.str("AUTH_COOKIE_SAMESITE", default="Lax")
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CSRF_REQUIRE_ORIGIN = env.bool("CSRF_REQUIRE_ORIGIN", default=False)
+if AUTH_COOKIE_SAMESITE not in ("Lax", "Strict", "None"):
+    raise ImproperlyConfigured("AUTH_COOKIE_SAMESITE must be Lax, Strict or None.")
+if AUTH_COOKIE_SAMESITE == "None" and not (AUTH_COOKIE_SECURE and CSRF_TRUSTED_ORIGINS):
+    raise ImproperlyConfigured(
+        "AUTH_COOKIE_SAMESITE=None needs AUTH_COOKIE_SECURE=true and CSRF_TRUSTED_ORIGINS."
+    )
+
+PASSWORD_RESET_OTP_PEPPER = env.str("PASSWORD_RESET_OTP_PEPPER", default="")
+if not PASSWORD_RESET_OTP_PEPPER:
+    if not (DEBUG or TESTING):
+        raise ImproperlyConfigured(
+            "PASSWORD_RESET_OTP_PEPPER must be set (32+ random characters) when DEBUG is off."
+        )
+    PASSWORD_RESET_OTP_PEPPER = SECRET_KEY + ":otp"
+PASSWORD_RESET_TOKEN_TTL = env.int("PASSWORD_RESET_TOKEN_TTL", default=600)
+
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(seconds=JWT_ACCESS_TTL),
+    "REFRESH_TOKEN_LIFETIME": timedelta(seconds=JWT_REFRESH_TTL),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": False,
+    "ALGORITHM": "HS256",
+    "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default=SECRET_KEY),
+    "USER_ID_FIELD": "id",
+    "USER_ID_CLAIM": "user_id",
+}
+
+# --- REST framework and API docs ---------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.CookieJWTAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["cvengine.permissions.IsOperator"],
+    "DEFAULT_PAGINATION_CLASS": "cvengine.api.EnvelopePagination",
+    "PAGE_SIZE": 20,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "EXCEPTION_HANDLER": "cvengine.api.exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "DATETIME_FORMAT": "iso-8601",
+    "COERCE_DECIMAL_TO_STRING": True,
+}
+API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=DEBUG)
+SPECTACULAR_SETTINGS = {
+    "TITLE": "CV Engine API",
+    "DESCRIPTION": "CV automation backend for education recruitment. Authenticate with the login endpoint "
+    "(HttpOnly cookies) or send `Authorization: Bearer <access token>`.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/",
+}
+
+# --- i18n / time -----------------------------------------------------------------------------------------------
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = "Europe/London"
+USE_I18N = True
+USE_TZ = True
+
+# --- static files ----------------------------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(CVENGINE_HOME / "static")))
+WHITENOISE_USE_FINDERS = DEBUG or TESTING
+
+# --- object storage ------------------------------------------------------------------------------------------
+STORAGE_BACKEND = env.str("STORAGE_BACKEND", default="local")
+FILE_URL_TTL_SECONDS = env.int("FILE_URL_TTL_SECONDS", default=900)
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(CVENGINE_HOME / "media")))
+if STORAGE_BACKEND == "local":
+    _default_storage = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        # No base_url: files are never served directly, only through signed /api/files/<token>/ links.
+        "OPTIONS": {
+            "location": str(MEDIA_ROOT),
+            "file_permissions_mode": 0o600,
+            "directory_permissions_mode": 0o700,
+        },
+    }
+elif STORAGE_BACKEND == "s3":
+    STORAGE_BUCKET = env.str("STORAGE_BUCKET", default="")
+    STORAGE_ENDPOINT = env.str("STORAGE_ENDPOINT", default="")  # what workers and web use (internal)
+    STORAGE_PUBLIC_ENDPOINT = env.str(
+        "STORAGE_PUBLIC_ENDPOINT", default=STORAGE_ENDPOINT
+    )  # what browsers use
+    STORAGE_ACCESS_KEY = env.str("STORAGE_ACCESS_KEY", default="")
+    STORAGE_SECRET_KEY = env.str("STORAGE_SECRET_KEY", default="")
+    STORAGE_REGION = env.str("STORAGE_REGION", default="us-east-1")
+    STORAGE_ADDRESSING_STYLE = env.str("STORAGE_ADDRESSING_STYLE", default="path")
+    if not STORAGE_BUCKET:
+        raise ImproperlyConfigured("STORAGE_BACKEND=s3 needs STORAGE_BUCKET.")
+    _default_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": STORAGE_BUCKET,
+            "endpoint_url": STORAGE_ENDPOINT or None,
+            "access_key": STORAGE_ACCESS_KEY or None,
+            "secret_key": STORAGE_SECRET_KEY or None,
+            "region_name": STORAGE_REGION,
+            "addressing_style": STORAGE_ADDRESSING_STYLE,
+            "signature_version": "s3v4",
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": FILE_URL_TTL_SECONDS,
+            "file_overwrite": True,
+            "object_parameters": {"CacheControl": "private, max-age=0"},
+        },
+    }
+else:
+    raise ImproperlyConfigured("STORAGE_BACKEND must be 'local' or 's3'.")
+STORAGES = {
+    "default": _default_storage,
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG or TESTING
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # larger uploads spool to disk, never held in memory
+FILE_UPLOAD_TEMP_DIR = env.str("FILE_UPLOAD_TEMP_DIR", default=None)
+DATA_UPLOAD_MAX_NUMBER_FILES = env.int("UPLOAD_MAX_FILES", default=1000) + 1
+
+# --- Celery --------------------------------------------------------------------------------------------------
+_broker_dir = CVENGINE_HOME / "broker"
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 7200}
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    for _sub in ("queue", "processed"):
+        (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS.update(
+        data_folder_in=str(_broker_dir / "queue"),
+        data_folder_out=str(_broker_dir / "queue"),
+        processed_folder=str(_broker_dir / "processed"),
+        store_processed=False,
+    )
+CELERY_BEAT_SCHEDULE_FILENAME = str(CVENGINE_HOME / "celerybeat-schedule")
+CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", default=2)
+
+# --- e-mail ----------------------------------------------------------------------------------------------------
+EMAIL_PROVIDER = env.str("EMAIL_PROVIDER", default="outbox")
+_email_backends = {
+    "outbox": "outreach.backends.OutboxBackend",
+    "console": "django.core.mail.backends.console.EmailBackend",
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+    "locmem": "django.core.mail.backends.locmem.EmailBackend",
+    "sendgrid": "anymail.backends.sendgrid.EmailBackend",
+}
+if EMAIL_PROVIDER in _email_backends:
+    EMAIL_BACKEND = _email_backends[EMAIL_PROVIDER]
+elif EMAIL_PROVIDER.startswith("anymail:"):  # any anymail ESP, e.g. anymail:mailgun
+    EMAIL_BACKEND = f"anymail.backends.{EMAIL_PROVIDER.split(':', 1)[1]}.EmailBackend"
+else:
+    raise ImproperlyConfigured(
+        "EMAIL_PROVIDER must be outbox, console, smtp, locmem, sendgrid or anymail:<esp>."
+    )
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="CV Engine <no-reply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_REPLY_TO = env.list("EMAIL_REPLY_TO", default=[])
+ANYMAIL = {
+    "SENDGRID_API_KEY": env.str("SENDGRID_API_KEY", default=""),
+    "SENDGRID_API_URL": env.str("SENDGRID_API_URL", default="https://api.sendgrid.com/v3/"),
+    "IGNORE_UNSUPPORTED_FEATURES": False,
+}
+# Anymail warns on every connection that SendGrid is no longer "officially supported"; it works and is tested.
+warnings.filterwarnings("ignore", message=r"django-anymail has dropped official support for SendGrid")
+if EMAIL_PROVIDER == "sendgrid" and not ANYMAIL["SENDGRID_API_KEY"]:
+    raise ImproperlyConfigured("EMAIL_PROVIDER=sendgrid needs SENDGRID_API_KEY.")
+
+AGENCY_NAME = env.str("AGENCY_NAME", default="CV Engine Recruitment")
+AGENCY_CONTACT_LINE = env.str("AGENCY_CONTACT_LINE", default="")
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+# --- extraction ------------------------------------------------------------------------------------------------
+AI_PROVIDER = env.str("AI_PROVIDER", default="offline")
+OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="")
+OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="not-needed")
+AI_MODEL = env.str("AI_MODEL", default="")
+AI_BASE_URL = env.str("AI_BASE_URL", default="").rstrip("/")
+AI_SERVICE_TOKEN = env.str("AI_SERVICE_TOKEN", default="")
+if AI_PROVIDER not in ("offline", "llm", "remote"):
+    raise ImproperlyConfigured("AI_PROVIDER must be offline, llm or remote.")
+if AI_PROVIDER == "llm" and not (OPENAI_BASE_URL and AI_MODEL):
+    raise ImproperlyConfigured("AI_PROVIDER=llm needs OPENAI_BASE_URL and AI_MODEL.")
+if AI_PROVIDER == "remote" and not (AI_BASE_URL and AI_SERVICE_TOKEN):
+    raise ImproperlyConfigured("AI_PROVIDER=remote needs AI_BASE_URL and AI_SERVICE_TOKEN.")
+
+# --- logging: personal data never at info level (see cvengine/logging.py) -----------------------------------
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"redact": {"()": "cvengine.logging.RedactPersonalData"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}
+
+# --- security headers --------------------------------------------------------------------------------------------
+SESSION_COOKIE_SECURE = AUTH_COOKIE_SECURE
+CSRF_COOKIE_SECURE = AUTH_COOKIE_SECURE
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"

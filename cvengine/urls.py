@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from . import views
+from .permissions import CanReadAPIDocs
+
+_docs = {"permission_classes": [CanReadAPIDocs]}
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/health/", views.health, name="health"),
+    path("api/files/<str:token>/", views.signed_file, name="signed-file"),
+    path("api/schema/", SpectacularAPIView.as_view(**_docs), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema", **_docs), name="swagger-ui"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema", **_docs), name="redoc"),
+]

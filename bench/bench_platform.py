@@ -24,7 +24,9 @@ def run(report):
     from cvengine.tasks import cleanup_files
 
     rate = _per_second(lambda: storage.signed_url("candidates/enhanced/x/y.pdf", "Sarah - CV.pdf"), 2000)
-    report.add("platform", "S3 presigned links minted", rate, "/s", "≥ 1000/s (one cached client)", rate >= 1000)
+    report.add(
+        "platform", "S3 presigned links minted", rate, "/s", "≥ 1000/s (one cached client)", rate >= 1000
+    )
     with override_settings(STORAGE_BACKEND="local"):
         rate = _per_second(lambda: storage.signed_url("candidates/enhanced/x/y.pdf", "Sarah - CV.pdf"), 2000)
     report.add("platform", "local signed links minted", rate, "/s")
@@ -42,7 +44,9 @@ def run(report):
     finally:
         django_env.stop_worker(worker)
     p50 = statistics.median(latencies)
-    report.add("platform", "task round trip (Redis → worker → S3 delete) p50", p50, "ms", "< 500 ms", p50 < 500)
+    report.add(
+        "platform", "task round trip (Redis → worker → S3 delete) p50", p50, "ms", "< 500 ms", p50 < 500
+    )
 
     from cvengine import views
 
@@ -53,5 +57,11 @@ def run(report):
         started = time.perf_counter()
         assert client.get("/api/health/").status_code == 200
         timings.append((time.perf_counter() - started) * 1000)
-    report.add("platform", "health check (uncached, db+broker+S3) p50", statistics.median(timings), "ms", "< 2000 ms",
-               statistics.median(timings) < 2000)
+    report.add(
+        "platform",
+        "health check (uncached, db+broker+S3) p50",
+        statistics.median(timings),
+        "ms",
+        "< 2000 ms",
+        statistics.median(timings) < 2000,
+    )

@@ -14,12 +14,12 @@ def setup() -> None:
     global _ready
     if _ready:
         return
+    import psycopg
+
     os.environ.setdefault("CVENGINE_TEST_PROFILE", "services")
     os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{BENCH_DB}"
     os.environ["LOG_LEVEL"] = "WARNING"
     import tests.testenv  # noqa: F401  (services env + S3 server)
-
-    import psycopg
 
     with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]).fetchone():
@@ -43,10 +43,26 @@ def start_worker(queues: str = "default,ai,pdf,email", concurrency: int = 2) -> 
 
     app.control.purge()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "cvengine", "worker", "-Q", queues, "--concurrency",
-         str(concurrency), "--without-gossip", "--without-mingle", "--loglevel", "WARNING",
-         "--hostname", f"bench-{os.getpid()}@%h"],
-        env=dict(os.environ), start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "cvengine",
+            "worker",
+            "-Q",
+            queues,
+            "--concurrency",
+            str(concurrency),
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel",
+            "WARNING",
+            "--hostname",
+            f"bench-{os.getpid()}@%h",
+        ],
+        env=dict(os.environ),
+        start_new_session=True,
     )
     deadline = time.monotonic() + 60
     while not app.control.ping(timeout=0.5):

@@ -117,6 +117,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache (throttle counters, health result) --------------------------------------------------------------
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://cvengine")}
+CACHES["default"]["KEY_PREFIX"] = env.str("CACHE_KEY_PREFIX", default="cvengine")
 
 # --- auth ----------------------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -152,6 +153,8 @@ if not PASSWORD_RESET_OTP_PEPPER:
         )
     PASSWORD_RESET_OTP_PEPPER = SECRET_KEY + ":otp"
 PASSWORD_RESET_TOKEN_TTL = env.int("PASSWORD_RESET_TOKEN_TTL", default=600)
+# --- accounts: throttles, activity log (owned by the accounts app) ---------------------------------------------
+# --- end accounts ----------------------------------------------------------------------------------------------
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(seconds=JWT_ACCESS_TTL),
@@ -271,6 +274,8 @@ DATA_UPLOAD_MAX_NUMBER_FILES = env.int("UPLOAD_MAX_FILES", default=1000) + 1
 _broker_dir = CVENGINE_HOME / "broker"
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 7200}
+if env.str("CELERY_BROKER_KEYPREFIX", default=""):  # several deployments (or test runs) on one Redis
+    CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = env.str("CELERY_BROKER_KEYPREFIX")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     for _sub in ("queue", "processed"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)

@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from . import views
@@ -9,6 +9,7 @@ _docs = {"permission_classes": [CanReadAPIDocs]}
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/auth/", include("accounts.urls")),
     path("api/health/", views.health, name="health"),
     path("api/files/<str:token>/", views.signed_file, name="signed-file"),
     path("api/schema/", SpectacularAPIView.as_view(**_docs), name="schema"),

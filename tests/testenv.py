@@ -130,7 +130,10 @@ def _stop_children() -> None:
 atexit.register(_stop_children)
 
 if PROFILE == "services":
-    os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/cvengine")
+    # Unique names per run: concurrent runs on one machine never share a test database or broker keys.
+    os.environ.setdefault("DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/cvengine_{os.getpid()}")
+    os.environ.setdefault("CACHE_KEY_PREFIX", f"test{os.getpid()}")
+    os.environ.setdefault("CELERY_BROKER_KEYPREFIX", f"test{os.getpid()}:")
     os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
     os.environ.setdefault("CACHE_URL", os.environ["REDIS_URL"].rsplit("/", 1)[0] + "/14")
     os.environ.setdefault("CELERY_BROKER_URL", os.environ["REDIS_URL"])

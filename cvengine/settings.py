@@ -325,6 +325,8 @@ warnings.filterwarnings("ignore", message=r"django-anymail has dropped official 
 if EMAIL_PROVIDER == "sendgrid" and not ANYMAIL["SENDGRID_API_KEY"]:
     raise ImproperlyConfigured("EMAIL_PROVIDER=sendgrid needs SENDGRID_API_KEY.")
 
+# --- outreach: availability and school e-mails, unsubscribe, provider webhooks (owned by the outreach app) --------
+# --- end outreach ----------------------------------------------------------------------------------------------
 AGENCY_NAME = env.str("AGENCY_NAME", default="CV Engine Recruitment")
 AGENCY_CONTACT_LINE = env.str("AGENCY_CONTACT_LINE", default="")
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")

@@ -10,6 +10,8 @@ _docs = {"permission_classes": [CanReadAPIDocs]}
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/auth/", include("accounts.urls")),
+    path("api/candidates/", include("outreach.candidate_urls")),
+    path("api/outreach/", include("outreach.urls")),
     path("api/health/", views.health, name="health"),
     path("api/files/<str:token>/", views.signed_file, name="signed-file"),
     path("api/schema/", SpectacularAPIView.as_view(**_docs), name="schema"),

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from .models import User
+from .models import ActivityLog, User
 
 
 @admin.register(User)
@@ -26,3 +26,33 @@ class UserAdmin(BaseUserAdmin):
 
     has_module_permission = _superuser_only
     has_view_permission = has_change_permission = has_add_permission = has_delete_permission = _superuser_only
+
+
+@admin.register(ActivityLog)
+class ActivityLogAdmin(admin.ModelAdmin):
+    """Read-only view of the activity log (entries are written by the system only)."""
+
+    list_display = ["created_at", "event_type", "severity", "title", "actor"]
+    list_filter = ["severity", "event_type"]
+    search_fields = ["title"]
+    date_hierarchy = "created_at"
+    ordering = ["-created_at"]
+    list_select_related = ["actor"]
+    readonly_fields = [
+        "id",
+        "event_type",
+        "severity",
+        "title",
+        "message",
+        "candidate_id",
+        "batch_id",
+        "organization_id",
+        "actor",
+        "created_at",
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -51,6 +51,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         default=0,
         help_text="Bumped to revoke every outstanding token (password change, reset, deactivation).",
     )
+    activity_read_before = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Activity entries created up to this moment count as read (mark-all, one row per user).",
+    )
     date_joined = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -67,13 +72,26 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self):
         return self.email
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        user = super().from_db(db, field_names, values)
+        user._loaded_is_active = user.__dict__.get("is_active")
+        return user
+
     def save(self, *args, **kwargs):
         self.email = (self.email or "").strip().lower()
         # Django's admin permissions follow the product role.
         self.is_superuser = self.role == self.Role.SUPERUSER
         if self.is_superuser:
             self.is_staff = True
+        if getattr(self, "_loaded_is_active", False) and not self.is_active:
+            # Deactivation revokes every token, so a later reactivation does not revive old sessions.
+            self.token_version += 1
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "token_version"}
         super().save(*args, **kwargs)
+        self._loaded_is_active = self.is_active
 
     @property
     def full_name(self) -> str:
@@ -82,3 +100,105 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_operator(self) -> bool:
         return self.is_active and (self.is_staff or self.role == self.Role.SUPERUSER)
+
+
+class PasswordResetOTP(models.Model):
+    """A password-reset code request for one e-mail address.
+
+    A row is written for every accepted forgot-password request, whether or not an account exists, so that
+    verification behaves identically for unknown addresses. ``otp_hash`` stays empty until the e-mail task
+    generates the code for an active account (the code itself never passes through the broker or the database).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    email = models.EmailField(max_length=254, db_index=True)
+    otp_hash = models.CharField(max_length=64, blank=True, help_text="HMAC-SHA256 of the code, peppered.")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(db_index=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"OTP {self.id}"
+
+
+class PasswordResetToken(models.Model):
+    """Single-use proof of a verified code: required (and consumed) by reset-password."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    email = models.EmailField(max_length=254, db_index=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Reset token {self.id}"
+
+
+class ActivityLog(models.Model):
+    """A notification for operators. Related ids are plain UUIDs so entries outlive what they describe."""
+
+    class EventType(models.TextChoices):
+        BATCH_UPLOADED = "batch_uploaded", "Batch uploaded"
+        BATCH_COMPLETED = "batch_completed", "Batch completed"
+        BATCH_FAILED = "batch_failed", "Batch failed"
+        CV_PROCESSED = "cv_processed", "CV processed"
+        CV_FAILED = "cv_failed", "CV failed"
+        EMAILS_SENT = "emails_sent", "E-mails sent"
+        CV_REWRITE_COMPLETED = "cv_rewrite_completed", "CV rewrite completed"
+        CV_REWRITE_FAILED = "cv_rewrite_failed", "CV rewrite failed"
+        ORG_IMPORT_COMPLETED = "org_import_completed", "Organisation import completed"
+        CONTACT_IMPORT_COMPLETED = "contact_import_completed", "Contact import completed"
+        IMPORT_FAILED = "import_failed", "Import failed"
+        OUTREACH_DELIVERY_PROBLEM = "outreach_delivery_problem", "Outreach delivery problem"
+
+    class Severity(models.TextChoices):
+        INFO = "info", "Info"
+        SUCCESS = "success", "Success"
+        WARNING = "warning", "Warning"
+        ERROR = "error", "Error"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    event_type = models.CharField(max_length=40, choices=EventType.choices)
+    severity = models.CharField(max_length=10, choices=Severity.choices, default=Severity.INFO)
+    title = models.CharField(max_length=255)
+    message = models.TextField(blank=True)
+    candidate_id = models.UUIDField(null=True, blank=True)
+    batch_id = models.UUIDField(null=True, blank=True)
+    organization_id = models.UUIDField(null=True, blank=True)
+    actor = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["severity", "-created_at"], name="activity_severity_idx"),
+            models.Index(fields=["event_type", "-created_at"], name="activity_event_type_idx"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class ActivityRead(models.Model):
+    """An entry one user marked as read individually (mark-all uses ``User.activity_read_before`` instead)."""
+
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="+")
+    activity = models.ForeignKey(ActivityLog, on_delete=models.CASCADE, related_name="reads")
+    read_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "activity"], name="activity_read_once_per_user")
+        ]
+
+    def __str__(self):
+        return f"{self.user_id} read {self.activity_id}"

@@ -97,6 +97,14 @@ def exception_handler(exc, context):
         return None
     if isinstance(exc, exceptions.Throttled):
         wait = int(exc.wait or 1)
-        response.data = {"detail": "Request was throttled. Try again later.", "retry_after": wait}
+        response.data = {
+            "detail": "Request was throttled. Try again later.",
+            "retry_after": wait,
+            **getattr(exc, "extra", {}),
+        }
         response["Retry-After"] = str(wait)
+    if response.status_code == 401 and getattr(exc, "clear_auth_cookies", False):
+        from accounts.tokens import delete_auth_cookies
+
+        delete_auth_cookies(response)  # a rejected auth cookie is deleted (api.md §1.2)
     return response

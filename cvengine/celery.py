@@ -99,6 +99,17 @@ app.conf.update(
     broker_connection_retry_on_startup=True,
     timezone="Europe/London",
     # Static schedule (django-celery-beat would pin Django < 6.1). Every periodic job is listed here.
-    beat_schedule={},
+    beat_schedule={
+        "accounts.purge_activity": {
+            "task": "accounts.purge_activity",
+            "schedule": 24 * 3600.0,
+            "options": {"queue": "default"},
+        },
+        "accounts.purge_password_resets": {
+            "task": "accounts.purge_password_resets",
+            "schedule": 3600.0,
+            "options": {"queue": "default"},
+        },
+    },
 )
 app.autodiscover_tasks()

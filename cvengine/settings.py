@@ -154,6 +154,26 @@ if not PASSWORD_RESET_OTP_PEPPER:
     PASSWORD_RESET_OTP_PEPPER = SECRET_KEY + ":otp"
 PASSWORD_RESET_TOKEN_TTL = env.int("PASSWORD_RESET_TOKEN_TTL", default=600)
 # --- accounts: throttles, activity log (owned by the accounts app) ---------------------------------------------
+# Rate limits (api.md §1.5) as scope → (requests, window seconds); counters live in the cache (CACHE_URL).
+ACCOUNTS_THROTTLES = {
+    "login_ip": (20, 600),
+    "login_account_failures": (5, 900),  # failed attempts; a successful login resets the counter
+    "register_ip": (5, 3600),  # only while ALLOW_SIGNUP is on
+    "token_refresh_ip": (60, 60),
+    "forgot_password_ip": (10, 3600),
+    "forgot_password_account": (5, 3600),
+    "verify_otp_ip": (20, 600),
+    "reset_password_ip": (10, 600),
+    "password_update_account_failures": (5, 900),  # wrong old_password
+    "unsubscribe_ip": (30, 60),
+}
+PASSWORD_RESET_OTP_TTL = env.int("PASSWORD_RESET_OTP_TTL", default=600)
+PASSWORD_RESET_OTP_COOLDOWN = 60  # seconds between two codes for one e-mail
+PASSWORD_RESET_OTP_MAX_ATTEMPTS = 5  # per issued code; then it is destroyed
+PROFILE_PIC_MAX_BYTES = 5 * 1024 * 1024
+PROFILE_PIC_MAX_SIDE = 1024  # stored pictures are downscaled to fit this square
+ACTIVITY_RETENTION_DAYS = env.int("ACTIVITY_RETENTION_DAYS", default=90)
+ACTIVITY_MAX_ENTRIES = env.int("ACTIVITY_MAX_ENTRIES", default=1000)  # 0 = no cap, age only
 # --- end accounts ----------------------------------------------------------------------------------------------
 
 SIMPLE_JWT = {

@@ -5,7 +5,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from . import views
 from .permissions import CanReadAPIDocs
 
-_docs = {"permission_classes": [CanReadAPIDocs]}
+# GET only: the docs views would render OPTIONS through their HTML templates.
+_docs = {"permission_classes": [CanReadAPIDocs], "http_method_names": ["get", "head"]}
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -131,7 +131,15 @@ def _archive_format(data: bytes, limits: ReaderLimits) -> str:
         members = archive.infolist()
         names = {m.filename for m in members}
         mimetype = archive.read("mimetype").strip() if "mimetype" in names else b""
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
+    # NotImplementedError: zipfile's answer to an unknown ZIP version or compression method in a damaged file.
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        OSError,
+        EOFError,
+        ValueError,
+        NotImplementedError,
+    ) as exc:
         raise SpreadsheetError("corrupt_file", f"The file is a damaged ZIP archive ({exc}).")
     if len(members) > limits.max_archive_entries:
         raise SpreadsheetError(

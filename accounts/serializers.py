@@ -307,3 +307,18 @@ class MarkReadSerializer(serializers.Serializer):
 class MarkReadResponseSerializer(serializers.Serializer):
     message = serializers.CharField()
     updated = serializers.IntegerField()
+
+
+class DashboardSerializer(serializers.Serializer):
+    """Response shape of the dashboard (api.md A11); the figures are computed in accounts/dashboard.py."""
+
+    summary = serializers.DictField(child=serializers.FloatField())
+    quality = serializers.DictField(child=serializers.IntegerField())
+    ai_processing = serializers.DictField(child=serializers.IntegerField())
+    availability = serializers.DictField(child=serializers.IntegerField())
+    sources = serializers.DictField(child=serializers.IntegerField())
+    recent_activity = serializers.DictField(child=serializers.IntegerField())
+    organizations = serializers.DictField()
+    recent_batches = serializers.ListField(child=serializers.DictField())
+    outreach = serializers.DictField(child=serializers.IntegerField())
+    attention = serializers.DictField(child=serializers.IntegerField())

@@ -14,6 +14,7 @@ urlpatterns = [
     path("forgot-password/", views.ForgotPasswordView.as_view(), name="forgot-password"),
     path("verify-otp/", views.VerifyOTPView.as_view(), name="verify-otp"),
     path("reset-password/", views.ResetPasswordView.as_view(), name="reset-password"),
+    path("dashboard/", views.DashboardView.as_view(), name="dashboard"),
     path("activity/", views.ActivityListView.as_view(), name="activity"),
     path("activity/mark-read/", views.ActivityMarkReadView.as_view(), name="activity-mark-read"),
 ]

@@ -14,6 +14,7 @@ from cvengine.permissions import IsAuthenticatedActive, is_superuser
 
 from . import activity, csrf, serializers, services, throttles, tokens
 from .authentication import REFRESH_COOKIE, CookieJWTAuthentication, OptionalCookieJWTAuthentication
+from .dashboard import dashboard
 from .models import ActivityLog
 
 FORGOT_PASSWORD_MESSAGE = (
@@ -372,3 +373,11 @@ class ActivityMarkReadView(APIView):
         serializer.is_valid(raise_exception=True)
         updated = activity.mark_read(request.user, serializer.validated_data.get("ids"))
         return Response({"message": f"{updated} notification(s) marked as read.", "updated": updated})
+
+
+@extend_schema(responses=serializers.DashboardSerializer)
+class DashboardView(APIView):
+    """Live aggregates for operators (api.md A11), computed in a fixed number of queries."""
+
+    def get(self, request):
+        return Response(dashboard())

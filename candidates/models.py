@@ -125,6 +125,7 @@ class Candidate(models.Model):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     extracted_text = models.TextField(blank=True, help_text="Internal only; never sent to clients.")
+    text_from_ocr = models.BooleanField(default=False)
 
     # Pipeline state (pipeline.md §2): every transition is a conditional update on (id, run_id, stage).
     processing_stage = models.CharField(max_length=12, choices=Stage.choices, default=Stage.QUEUED)
@@ -134,6 +135,9 @@ class Candidate(models.Model):
     failure_code = models.CharField(max_length=40, blank=True)
     ai_failure_reason = models.TextField(blank=True)
     ai_retry_count = models.PositiveIntegerField(default=0)
+    requeued_at = models.DateTimeField(
+        null=True, blank=True, help_text="Stuck run re-enqueued once (reaper)."
+    )
     ai_task_id = models.CharField(max_length=100, blank=True)
     ai_enhanced_cv_content = models.JSONField(null=True, blank=True)
 

@@ -56,6 +56,8 @@ class CVEngineTask(Task):
 
     Tasks set ``retry_base`` (seconds) and ``max_retries``; anything else (a permanent error) fails at once.
     ``time_limit`` given on a task implies a soft limit 60 s earlier so the task can record why it stopped.
+    When a task finally fails (retries used up, or an unexpected error) Celery calls its ``on_failure``: tasks
+    that own an object record the failure there, so nothing is left unfinished without a reason.
     """
 
     retry_base = 10.0
@@ -100,6 +102,11 @@ app.conf.update(
     timezone="Europe/London",
     # Static schedule (django-celery-beat would pin Django < 6.1). Every periodic job is listed here.
     beat_schedule={
+        "candidates.reap_stuck_candidates": {
+            "task": "candidates.reap_stuck_candidates",
+            "schedule": 300.0,
+            "options": {"queue": "default"},
+        },
         "accounts.purge_activity": {
             "task": "accounts.purge_activity",
             "schedule": 24 * 3600.0,

@@ -244,6 +244,7 @@ if STORAGE_BACKEND == "local":
             "location": str(MEDIA_ROOT),
             "file_permissions_mode": 0o600,
             "directory_permissions_mode": 0o700,
+            "allow_overwrite": True,  # keys are content-addressed: saving the same key again is idempotent
         },
     }
 elif STORAGE_BACKEND == "s3":
@@ -288,12 +289,20 @@ STORAGES = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # larger uploads spool to disk, never held in memory
 FILE_UPLOAD_TEMP_DIR = env.str("FILE_UPLOAD_TEMP_DIR", default=None)
+# One over the upload limit, so the upload view can answer "At most N files" itself; far beyond it Django stops
+# parsing early (TooManyFilesSent), which the view reports with the same message.
 DATA_UPLOAD_MAX_NUMBER_FILES = env.int("UPLOAD_MAX_FILES", default=1000) + 1
 
 # --- Celery --------------------------------------------------------------------------------------------------
 _broker_dir = CVENGINE_HOME / "broker"
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 7200}
+# A task whose worker died is re-delivered once its visibility timeout passes (2 h: longer than any task).
+BROKER_VISIBILITY_TIMEOUT = env.int("BROKER_VISIBILITY_TIMEOUT", default=7200)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": BROKER_VISIBILITY_TIMEOUT}
+if BROKER_VISIBILITY_TIMEOUT < 600:  # short timeouts (fault tests): sweep for abandoned messages often too
+    CELERY_BROKER_TRANSPORT_OPTIONS.update(
+        unacked_restore_interval=max(1, BROKER_VISIBILITY_TIMEOUT // 5), unacked_restore_throttle=1
+    )
 if env.str("CELERY_BROKER_KEYPREFIX", default=""):  # several deployments (or test runs) on one Redis
     CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = env.str("CELERY_BROKER_KEYPREFIX")
 if CELERY_BROKER_URL.startswith("filesystem://"):
@@ -346,10 +355,90 @@ if EMAIL_PROVIDER == "sendgrid" and not ANYMAIL["SENDGRID_API_KEY"]:
     raise ImproperlyConfigured("EMAIL_PROVIDER=sendgrid needs SENDGRID_API_KEY.")
 
 # --- outreach: availability and school e-mails, unsubscribe, provider webhooks (owned by the outreach app) --------
+OUTREACH_SENDING_ENABLED = env.bool("OUTREACH_SENDING_ENABLED", default=True)  # off → 503 email_unavailable
+OUTREACH_MAX_CONTACTS = env.int("OUTREACH_MAX_CONTACTS", default=1000)
+OUTREACH_BATCH_SIZE = env.int("OUTREACH_BATCH_SIZE", default=1000)  # recipients per ESP API call
+OUTREACH_MESSAGES_PER_CONNECTION = env.int("OUTREACH_MESSAGES_PER_CONNECTION", default=100)  # SMTP
+EMAIL_RATE_LIMIT = env.float("EMAIL_RATE_LIMIT", default=10.0)  # provider calls per second
+OUTREACH_CLOSING_TEXT = env.str(
+    "OUTREACH_CLOSING_TEXT",
+    default="If this candidate could help your school, simply reply to this e-mail and we will arrange a call "
+    "or an interview.",
+)
+# EMAIL_SIGNATURE empty → "Kind regards,"; AGENCY_NAME and AGENCY_CONTACT_LINE follow it in every e-mail.
+EMAIL_SIGNATURE = env.str("EMAIL_SIGNATURE", default="", multiline=True)
+EMAIL_LEGAL_FOOTER = env.str(
+    "EMAIL_LEGAL_FOOTER",
+    default="You are receiving this e-mail because your address is listed as a school contact. "
+    "We only send details of candidates who may suit your school.",
+    multiline=True,
+)
+OUTREACH_ATTACH_PHOTO = env.bool("OUTREACH_ATTACH_PHOTO", default=False)
+AVAILABILITY_EMAIL_ENABLED = env.bool("AVAILABILITY_EMAIL_ENABLED", default=True)
+AVAILABILITY_EMAIL_SUBJECT = env.str(
+    "AVAILABILITY_EMAIL_SUBJECT", default="Your CV is ready: are you available for school roles?"
+)
+EMAIL_WEBHOOK_VERIFIER = env.str("EMAIL_WEBHOOK_VERIFIER", default="sendgrid")
+EMAIL_WEBHOOK_PUBLIC_KEY = env.str("EMAIL_WEBHOOK_PUBLIC_KEY", default="", multiline=True)
+EMAIL_WEBHOOK_SECRET = env.str("EMAIL_WEBHOOK_SECRET", default="")
+EMAIL_WEBHOOK_MAX_AGE = env.int("EMAIL_WEBHOOK_MAX_AGE", default=300)  # seconds; older signed requests → 403
+if EMAIL_WEBHOOK_VERIFIER not in ("sendgrid", "hmac"):
+    raise ImproperlyConfigured("EMAIL_WEBHOOK_VERIFIER must be sendgrid or hmac.")
+if EMAIL_WEBHOOK_SECRET and len(EMAIL_WEBHOOK_SECRET) < 32:
+    raise ImproperlyConfigured("EMAIL_WEBHOOK_SECRET must be at least 32 characters long.")
+if EMAIL_WEBHOOK_PUBLIC_KEY:
+    from outreach.webhook_keys import load_public_key  # (cryptography only; no Django models)
+
+    try:
+        load_public_key(EMAIL_WEBHOOK_PUBLIC_KEY)
+    except ValueError as _exc:
+        raise ImproperlyConfigured(f"EMAIL_WEBHOOK_PUBLIC_KEY: {_exc}") from None
+if not 1 <= OUTREACH_MAX_CONTACTS <= 1000 or not 1 <= OUTREACH_BATCH_SIZE <= 1000:
+    raise ImproperlyConfigured("OUTREACH_MAX_CONTACTS and OUTREACH_BATCH_SIZE must be between 1 and 1000.")
+if OUTREACH_MESSAGES_PER_CONNECTION < 1 or EMAIL_RATE_LIMIT <= 0:
+    raise ImproperlyConfigured("OUTREACH_MESSAGES_PER_CONNECTION and EMAIL_RATE_LIMIT must be positive.")
 # --- end outreach ----------------------------------------------------------------------------------------------
 AGENCY_NAME = env.str("AGENCY_NAME", default="CV Engine Recruitment")
 AGENCY_CONTACT_LINE = env.str("AGENCY_CONTACT_LINE", default="")
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+# --- CV pipeline -----------------------------------------------------------------------------------------------
+UPLOAD_MAX_FILES = env.int("UPLOAD_MAX_FILES", default=1000)
+UPLOAD_MAX_FILE_BYTES = env.int("UPLOAD_MAX_FILE_BYTES", default=10 * 1024 * 1024)
+UPLOAD_MAX_REQUEST_BYTES = env.int("UPLOAD_MAX_REQUEST_BYTES", default=1024**3)
+PROCESSING_STUCK_AFTER_SECONDS = env.int("PROCESSING_STUCK_AFTER_SECONDS", default=1800)
+OCR_ENABLED = env.bool("OCR_ENABLED", default=True)  # used only when the tesseract binary is installed
+# Enhanced-CV branding: all of it from settings, never hard-coded people or addresses.
+CV_LOGO_PATH = env.str("CV_LOGO_PATH", default="") or None
+CV_ACCENT_COLOUR = env.str("CV_ACCENT_COLOUR", default="#1F4E79")
+CV_FOOTER_TEXT = env.str("CV_FOOTER_TEXT", default="")
+
+# --- geocoding -------------------------------------------------------------------------------------------------
+GEO_DATA_DIR = Path(env.str("GEO_DATA_DIR", default=str(CVENGINE_HOME / "geodata")))
+GEO_INCLUDE_NI = env.bool("GEO_INCLUDE_NI", default=True)
+GEO_MAX_RADIUS_KM = env.float("GEO_MAX_RADIUS_KM", default=200.0)
+GEO_ONLINE_ENABLED = env.bool("GEO_ONLINE_ENABLED", default=False)
+# Optional Nominatim fallback (imports-and-geo.md §6 step 5): never inside an HTTP request, ≤ 1 request/s across
+# all workers (a lock in the shared cache; a lock file when the cache is per-process), results and misses cached.
+NOMINATIM_DOMAIN = env.str("NOMINATIM_DOMAIN", default="nominatim.openstreetmap.org")
+NOMINATIM_SCHEME = env.str("NOMINATIM_SCHEME", default="https")
+NOMINATIM_USER_AGENT = env.str("NOMINATIM_USER_AGENT", default="")
+NOMINATIM_TIMEOUT_SECONDS = env.float("NOMINATIM_TIMEOUT_SECONDS", default=10.0)
+GEO_CACHE_TTL_DAYS = env.int("GEO_CACHE_TTL_DAYS", default=180)
+GEO_CACHE_MISS_TTL_DAYS = env.int("GEO_CACHE_MISS_TTL_DAYS", default=7)
+if GEO_ONLINE_ENABLED and not NOMINATIM_USER_AGENT.strip():
+    raise ImproperlyConfigured(
+        "GEO_ONLINE_ENABLED=true needs NOMINATIM_USER_AGENT (an agent naming this deployment and a contact)."
+    )
+if GEO_ONLINE_ENABLED and NOMINATIM_SCHEME not in ("http", "https"):
+    raise ImproperlyConfigured("NOMINATIM_SCHEME must be http or https.")
+# Spreadsheet imports of schools and contacts (imports-and-geo.md §1).
+IMPORT_MAX_FILE_BYTES = env.int("IMPORT_MAX_FILE_BYTES", default=50 * 1024 * 1024)
+IMPORT_FILE_RETENTION_DAYS = env.int("IMPORT_FILE_RETENTION_DAYS", default=7)
+IMPORT_CHUNK_ROWS = env.int("IMPORT_CHUNK_ROWS", default=1000)
+IMPORT_STALE_AFTER_SECONDS = env.int("IMPORT_STALE_AFTER_SECONDS", default=3 * 3600)  # a lost worker's job
+if IMPORT_CHUNK_ROWS < 1 or IMPORT_MAX_FILE_BYTES < 1:
+    raise ImproperlyConfigured("IMPORT_CHUNK_ROWS and IMPORT_MAX_FILE_BYTES must be positive.")
 
 # --- extraction ------------------------------------------------------------------------------------------------
 AI_PROVIDER = env.str("AI_PROVIDER", default="offline")
@@ -364,6 +453,30 @@ if AI_PROVIDER == "llm" and not (OPENAI_BASE_URL and AI_MODEL):
     raise ImproperlyConfigured("AI_PROVIDER=llm needs OPENAI_BASE_URL and AI_MODEL.")
 if AI_PROVIDER == "remote" and not (AI_BASE_URL and AI_SERVICE_TOKEN):
     raise ImproperlyConfigured("AI_PROVIDER=remote needs AI_BASE_URL and AI_SERVICE_TOKEN.")
+# LLM provider (core/extraction/llm.py): first rung of the structured-output ladder, limits per worker process.
+AI_STRUCTURED_MODE = env.str("AI_STRUCTURED_MODE", default="json_schema")
+AI_TIMEOUT_SECONDS = env.float("AI_TIMEOUT_SECONDS", default=120.0)
+AI_MAX_OUTPUT_TOKENS = env.int("AI_MAX_OUTPUT_TOKENS", default=4000)
+AI_RATE_LIMIT = env.int("AI_RATE_LIMIT", default=20)  # chat-completions calls per minute per worker process
+AI_MAX_CONCURRENCY = env.int("AI_MAX_CONCURRENCY", default=4)  # simultaneous calls per worker process
+AI_FALLBACK_TO_OFFLINE = env.bool("AI_FALLBACK_TO_OFFLINE", default=False)
+AI_CACHE_TTL_SECONDS = env.int("AI_CACHE_TTL_SECONDS", default=30 * 24 * 3600)  # validated LLM answers
+# Remote provider (candidates/remote.py): polling of the AI service.
+AI_POLL_INTERVAL_SECONDS = env.int("AI_POLL_INTERVAL_SECONDS", default=10)
+AI_POLL_MAX_WAIT_SECONDS = env.int("AI_POLL_MAX_WAIT_SECONDS", default=900)
+if AI_STRUCTURED_MODE not in ("json_schema", "json_object", "prompt"):
+    raise ImproperlyConfigured("AI_STRUCTURED_MODE must be json_schema, json_object or prompt.")
+if AI_TIMEOUT_SECONDS <= 0 or AI_MAX_OUTPUT_TOKENS < 256 or AI_RATE_LIMIT < 1 or AI_MAX_CONCURRENCY < 1:
+    raise ImproperlyConfigured(
+        "AI_TIMEOUT_SECONDS must be positive, AI_MAX_OUTPUT_TOKENS ≥ 256, AI_RATE_LIMIT and AI_MAX_CONCURRENCY ≥ 1."
+    )
+if not 1 <= AI_POLL_INTERVAL_SECONDS <= 60 or AI_POLL_MAX_WAIT_SECONDS < AI_POLL_INTERVAL_SECONDS:
+    raise ImproperlyConfigured(
+        "AI_POLL_INTERVAL_SECONDS must be 1–60 and AI_POLL_MAX_WAIT_SECONDS at least AI_POLL_INTERVAL_SECONDS."
+    )
+for _name, _url in (("OPENAI_BASE_URL", OPENAI_BASE_URL), ("AI_BASE_URL", AI_BASE_URL)):
+    if _url and not _url.startswith(("http://", "https://")):
+        raise ImproperlyConfigured(f"{_name} must be an http:// or https:// URL.")
 
 # --- logging: personal data never at info level (see cvengine/logging.py) -----------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

@@ -95,14 +95,62 @@ def guess_content_type(name: str) -> str:
     return mimetypes.guess_type(name)[0] or "application/octet-stream"
 
 
-def delete_files(names: list[str]) -> int:
-    """Delete stored files; a file that is already gone counts as deleted (safe to run twice)."""
+def delete_files(names: list[str], prefixes: list[str] | tuple[str, ...] = ()) -> int:
+    """Delete stored files, plus every file under each prefix (a folder such as ``candidates/enhanced/<id>/``).
+
+    A file that is already gone counts as deleted, a prefix with nothing under it deletes nothing (safe to run
+    twice). Returns the number of names deleted plus the number of files found under the prefixes.
+    """
     deleted = 0
     for name in names:
         if name:
             default_storage.delete(name)
             deleted += 1
+    for prefix in prefixes:
+        for name in list_prefix(prefix):
+            default_storage.delete(name)
+            deleted += 1
+        if not is_s3():
+            _remove_empty_dirs(prefix)
     return deleted
+
+
+def _check_prefix(prefix: str) -> str:
+    """A prefix must name a folder at least two levels deep: never the whole store by accident."""
+    parts = prefix.split("/")
+    if (
+        not prefix.endswith("/")
+        or prefix.startswith("/")
+        or len(parts) < 3
+        or any(part in ("", ".", "..") for part in parts[:-1])
+    ):
+        raise ValueError(f"Refusing to delete by an unsafe prefix: {prefix!r}")
+    return prefix
+
+
+def list_prefix(prefix: str) -> list[str]:
+    """Every stored file whose name starts with the folder ``prefix`` (recursively, both backends)."""
+    pending, found = [_check_prefix(prefix)], []
+    while pending:
+        folder = pending.pop()
+        try:
+            dirs, files = default_storage.listdir(folder)
+        except FileNotFoundError:
+            continue
+        found.extend(folder + name for name in files)
+        pending.extend(f"{folder}{name}/" for name in dirs)
+    return found
+
+
+def _remove_empty_dirs(prefix: str) -> None:
+    """Local mode: drop the now-empty folder (and empty sub-folders) so deleted owners leave no trace."""
+    import contextlib
+    import os
+
+    root = default_storage.path(prefix)
+    for path, _dirs, _files in sorted(os.walk(root), key=lambda entry: -len(entry[0])):
+        with contextlib.suppress(OSError):  # not empty, or already gone
+            os.rmdir(path)
 
 
 def check_storage() -> None:

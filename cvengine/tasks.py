@@ -4,6 +4,9 @@ from . import storage
 
 
 @shared_task(name="cvengine.cleanup_files", queue="default", retry_base=60, max_retries=5, time_limit=300)
-def cleanup_files(names: list[str]) -> int:
-    """Delete stored files after their owner is gone; a missing file counts as success."""
-    return storage.delete_files(names)
+def cleanup_files(names: list[str], prefixes: list[str] | None = None) -> int:
+    """Delete stored files (and every file under each folder prefix) after their owner is gone.
+
+    A missing file counts as success, so the task is safe to run twice.
+    """
+    return storage.delete_files(names, prefixes or ())

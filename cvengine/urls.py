@@ -11,6 +11,7 @@ _docs = {"permission_classes": [CanReadAPIDocs], "http_method_names": ["get", "h
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/auth/", include("accounts.urls")),
+    path("api/candidates/", include("candidates.urls")),
     path("api/candidates/", include("outreach.candidate_urls")),
     path("api/outreach/", include("outreach.urls")),
     path("api/health/", views.health, name="health"),

@@ -60,6 +60,7 @@ class CandidateEmail(models.Model):
         AVAILABILITY = "availability", "Availability"
 
     class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
         SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
@@ -68,12 +69,13 @@ class CandidateEmail(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     candidate = models.ForeignKey("candidates.Candidate", on_delete=models.CASCADE, related_name="emails")
     kind = models.CharField(max_length=20, choices=Kind.choices)
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.SENDING)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     provider_message_id = models.CharField(max_length=255, blank=True)
     error = models.TextField(blank=True)
     attempts = models.PositiveIntegerField(default=0)
     sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [
@@ -108,6 +110,9 @@ class OutreachJob(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    lease_until = models.DateTimeField(
+        null=True, blank=True, help_text="Set while a worker is sending this job; a second delivery waits."
+    )
 
     class Meta:
         ordering = ["-created_at"]

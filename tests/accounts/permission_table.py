@@ -42,8 +42,30 @@ ACCESS: dict[str, str] = {
     "accounts:forgot-password": PUBLIC,
     "accounts:verify-otp": PUBLIC,
     "accounts:reset-password": PUBLIC,
+    "accounts:dashboard": OPERATOR,
     "accounts:activity": OPERATOR,
     "accounts:activity-mark-read": OPERATOR,
+    # candidates and batches (api.md §3): all operator
+    "candidates:list": OPERATOR,
+    "candidates:upload": OPERATOR,
+    "candidates:detail": OPERATOR,
+    "candidates:update": OPERATOR,
+    "candidates:delete": OPERATOR,
+    "candidates:retry": OPERATOR,
+    "candidates:rewrite": OPERATOR,
+    "candidates:rewrite-status": OPERATOR,
+    "candidates:batch-list": OPERATOR,
+    "candidates:batch-detail": OPERATOR,
+    "candidates:batch-delete": OPERATOR,
+    "candidates:batch-retry-failed": OPERATOR,
+    # outreach (api.md §5)
+    "outreach-send-to-contacts": OPERATOR,
+    "outreach-send-status": OPERATOR,
+    "outreach-history": OPERATOR,
+    "outreach:unsubscribe": PUBLIC,  # the signed token decides; unknown token → 404
+    "outreach:delivery-events": PROVIDER,
+    "outreach:suppression-list": OPERATOR,
+    "outreach:suppression-detail": OPERATOR,
 }
 
 # Route key → concrete path to request, for routes whose converters need a special sample value.

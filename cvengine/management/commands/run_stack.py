@@ -31,6 +31,7 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         if not settings.DEBUG:
             call_command("collectstatic", interactive=False, verbosity=0)
+        call_command("load_geodata")  # ~10 s the first time, then kept
         call_command("ensure_bucket")
         call_command("ensure_admin")
         python = sys.executable

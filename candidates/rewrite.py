@@ -85,6 +85,10 @@ def _rewrite(current, instruction: str, facts: CandidateFacts):
         from .providers import rewrite_with_llm
 
         return rewrite_with_llm(current, instruction, facts)
+    if settings.AI_PROVIDER == "remote":
+        from .remote import rewrite_with_remote
+
+        return rewrite_with_remote(current, instruction, facts)
     from core.extraction.writer import rewrite_offline
 
     return rewrite_offline(current, instruction or None, facts=facts)

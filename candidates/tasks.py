@@ -6,7 +6,7 @@ unexpected — and records it on the candidate, so no candidate stays unfinished
 
 from celery import shared_task
 
-from . import pipeline, rewrite
+from . import pipeline, remote_tasks, rewrite  # noqa: F401  (remote_tasks registers the remote-mode tasks)
 from .models import Stage
 
 

@@ -28,6 +28,7 @@ def test_compose_file_is_valid_and_lists_every_role():
         "POSTGRES_PASSWORD": "pg",
         "MINIO_ROOT_USER": "minio",
         "MINIO_ROOT_PASSWORD": "minio-secret",
+        "AI_SERVICE_TOKEN": "t" * 32,
     }
     result = subprocess.run(
         [*_compose(), "-f", "deploy/docker-compose.yml", "config", "--services"],

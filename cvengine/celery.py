@@ -117,6 +117,11 @@ app.conf.update(
             "schedule": 3600.0,
             "options": {"queue": "default"},
         },
+        "organizations.purge_import_files": {
+            "task": "organizations.purge_import_files",
+            "schedule": 24 * 3600.0,
+            "options": {"queue": "default"},
+        },
     },
 )
 app.autodiscover_tasks()

@@ -131,6 +131,9 @@ class ImportJob(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    progress_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last sign of life from the worker (a chunk committed)."
+    )
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -146,3 +149,25 @@ class ImportJob(models.Model):
 
     def __str__(self):
         return f"{self.kind} import {self.id} ({self.status})"
+
+
+class GeoCache(models.Model):
+    """Answers of the online geocoder (Nominatim), hits and misses, keyed by the normalised location text.
+
+    The table is ``geo_cache`` (imports-and-geo.md §6). Hits are kept GEO_CACHE_TTL_DAYS, misses
+    GEO_CACHE_MISS_TTL_DAYS; an expired row is simply asked again (and replaced).
+    """
+
+    query = models.CharField(max_length=1000, unique=True, help_text="Normalised location text.")
+    found = models.BooleanField(default=False)
+    latitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
+    matched = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        db_table = "geo_cache"
+
+    def __str__(self):
+        return f"{self.query} ({'hit' if self.found else 'miss'})"

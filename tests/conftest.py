@@ -118,14 +118,17 @@ class CeleryWorker:
             celery_app.control.add_consumer(queue, destination=self.paused, reply=True, timeout=2)
 
 
-def start_celery_worker(extra_env: dict | None = None, *, name: str = "test", include=(), exclusive=False):
+def start_celery_worker(
+    extra_env: dict | None = None, *, name: str = "test", include=(), exclusive=False, purge=True
+):
     """Start a real Celery worker process on every queue, using the test database and the real broker.
 
     ``extra_env`` configures this worker only (its settings are read from the environment at start-up, so a
     settings override in the test process never reaches it), e.g. ``{"AI_PROVIDER": "llm", ...}``.
     ``include`` names task modules to import besides autodiscovery. With ``exclusive`` every other running test
     worker stops consuming until ``stop()``, so this worker's settings decide every task. Needs the test
-    database (call it from a fixture that depends on ``django_db_setup``).
+    database (call it from a fixture that depends on ``django_db_setup``). ``purge=False`` keeps queued messages
+    (a replacement for a killed worker must find them).
     """
     import os
     import socket
@@ -147,7 +150,8 @@ def start_celery_worker(extra_env: dict | None = None, *, name: str = "test", in
         for queue in QUEUES if others else ():
             celery_app.control.cancel_consumer(queue, destination=others, reply=True, timeout=2)
         paused = others
-    celery_app.control.purge()
+    if purge:  # leftovers of earlier tests would otherwise reach this worker
+        celery_app.control.purge()
     log_path = HOME / f"worker-{name}-{time.time_ns()}.log"
     log = open(log_path, "wb")  # noqa: SIM115  (kept open for the child's lifetime)
     command = [sys.executable, "-m", "celery", "-A", "cvengine", "worker", "-Q", ",".join(QUEUES),

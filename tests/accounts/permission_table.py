@@ -28,6 +28,7 @@ ACCESS: dict[str, str] = {
     # platform
     "health": PUBLIC,
     "signed-file": SIGNED_TOKEN,
+    "attribution": PUBLIC,
     "schema": OPERATOR,  # public only with API_DOCS_PUBLIC (off in tests, as in production)
     "swagger-ui": OPERATOR,
     "redoc": OPERATOR,
@@ -58,6 +59,18 @@ ACCESS: dict[str, str] = {
     "candidates:batch-detail": OPERATOR,
     "candidates:batch-delete": OPERATOR,
     "candidates:batch-retry-failed": OPERATOR,
+    "nearby:organizations": OPERATOR,
+    "nearby:contacts": OPERATOR,
+    # organisations and contacts (api.md §4): all operator
+    "organizations:list": OPERATOR,
+    "organizations:detail": OPERATOR,
+    "organizations:contacts": OPERATOR,
+    "organizations:contact-list": OPERATOR,
+    "organizations:contact-detail": OPERATOR,
+    "organizations:import": OPERATOR,
+    "organizations:import-contacts": OPERATOR,
+    "organizations:import-status": OPERATOR,
+    "organizations:import-rejects": OPERATOR,
     # outreach (api.md §5)
     "outreach-send-to-contacts": OPERATOR,
     "outreach-send-status": OPERATOR,

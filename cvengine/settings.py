@@ -400,7 +400,10 @@ if OUTREACH_MESSAGES_PER_CONNECTION < 1 or EMAIL_RATE_LIMIT <= 0:
 # --- end outreach ----------------------------------------------------------------------------------------------
 AGENCY_NAME = env.str("AGENCY_NAME", default="CV Engine Recruitment")
 AGENCY_CONTACT_LINE = env.str("AGENCY_CONTACT_LINE", default="")
-PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Absolute base for links in e-mails and local signed file links; embedded default follows make run's PORT.
+PUBLIC_BASE_URL = env.str(
+    "PUBLIC_BASE_URL", default=f"http://127.0.0.1:{env.int('PORT', default=8000)}"
+).rstrip("/")
 
 # --- CV pipeline -----------------------------------------------------------------------------------------------
 UPLOAD_MAX_FILES = env.int("UPLOAD_MAX_FILES", default=1000)
@@ -487,7 +490,12 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # Rendering libraries narrate every step at INFO; only their problems are worth a line.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }
 
 # --- security headers --------------------------------------------------------------------------------------------

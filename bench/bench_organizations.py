@@ -20,7 +20,6 @@ from bench import django_env
 AREA = "organizations"
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = Path(os.environ.get("CVENGINE_REFERENCE_DATA", ROOT.parent / "shared/data/reference"))
-GEODATA = ROOT / "var" / "bench" / "geodata"  # the full gazetteer, built once and kept between runs
 IMPORT_TARGET_S = 20.0
 NEARBY_TARGET_MS = 30.0
 NEARBY_REQUESTS = 200
@@ -32,21 +31,7 @@ def run(report) -> None:
     if not (organizations.is_file() and contacts.is_file()):
         report.add(AREA, "real workbooks", f"skipped: not found in {REFERENCE}")
         return
-    from core.geo.build import build_gazetteer
-
-    started = time.perf_counter()
-    info = build_gazetteer(GEODATA)
-    report.add(
-        AREA,
-        "full gazetteer " + ("built" if info.rebuilt else "reused"),
-        time.perf_counter() - started,
-        "s",
-    )
-    os.environ["GEO_DATA_DIR"] = str(GEODATA)
-    django_env.setup()
-    from django.conf import settings
-
-    settings.GEO_DATA_DIR = GEODATA
+    django_env.setup()  # with the full gazetteer
     _reset()
     _import_organizations(report, organizations)
     _import_contacts(report, contacts)

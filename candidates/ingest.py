@@ -21,7 +21,9 @@ from . import documents, pipeline
 from .models import Batch, Candidate, Source, Stage
 
 CHUNK = 1024 * 1024
-STORE_THREADS = 8
+# One long-lived pool per process: S3 connections are per thread (django-storages), so threads that live as long
+# as the process set up their boto3 session once instead of once per upload request.
+_store_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="cv-store")
 
 
 @dataclass
@@ -130,8 +132,7 @@ def ingest(uploads: list, additional_info: dict, user, force: bool = False) -> I
         upload.seek(0)
         return default_storage.save(keys[outcome.index], upload)
 
-    with ThreadPoolExecutor(max_workers=STORE_THREADS) as pool:
-        stored = list(pool.map(store, accepted))
+    stored = list(_store_pool.map(store, accepted))
     try:
         with transaction.atomic():
             batch = Batch.objects.create(

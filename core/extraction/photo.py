@@ -20,7 +20,7 @@ from zipfile import ZipFile
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
-from PIL import Image, ImageOps
+from PIL import Image, ImageFile, ImageOps
 
 from core.extraction.docx import header_footer_parts
 from core.extraction.errors import CORRUPT_FILE, ExtractionError, describe
@@ -87,6 +87,9 @@ def extract_photo(
 
 def _best_photo(document: str | bytes, kind: FileType, limits: Limits) -> bytes | None:
     """Runs in the sandbox."""
+    # WeasyPrint switches Pillow's process-wide LOAD_TRUNCATED_IMAGES on when imported (a worker that also renders
+    # PDFs has it on); this sandbox process owns its copy, so a damaged photo is refused here, never half-decoded.
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
     with opened(document) as fh, READERS[kind](fh, limits) as candidates:
         eligible = [c for c in candidates if c.eligible]
         if not eligible:

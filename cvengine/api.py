@@ -1,8 +1,9 @@
 """API conventions shared by every app: the pagination envelope and the error format."""
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
@@ -73,6 +74,27 @@ class EnvelopePagination(PageNumberPagination):
         }
 
 
+class PaginationSerializer(serializers.Serializer):
+    """The ``pagination`` object of the envelope (api.md §1.7), for schemas of hand-paginated views."""
+
+    total = serializers.IntegerField()
+    page = serializers.IntegerField()
+    page_size = serializers.IntegerField()
+    total_pages = serializers.IntegerField()
+    has_next = serializers.BooleanField()
+    has_previous = serializers.BooleanField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+
+
+def envelope_schema(name: str, item_serializer, **extra_fields):
+    """Response schema of an ``APIView`` that paginates by hand (drf-spectacular only wraps generic list views)."""
+    from drf_spectacular.utils import inline_serializer
+
+    fields = {"pagination": PaginationSerializer(), "results": item_serializer(many=True), **extra_fields}
+    return inline_serializer(name, fields)
+
+
 class APIError(exceptions.APIException):
     """A hand-written error: ``{"detail": ..., "code": ...}`` plus any extra keys the contract lists."""
 
@@ -88,6 +110,12 @@ def exception_handler(exc, context):
 
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) if str(exc) else "Not found.")
+    elif isinstance(exc, RequestDataTooBig):  # raised while DRF parses the body: JSON, not Django's HTML page
+        exc = APIError(
+            "Request body too large.", "request_too_large", status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+        )
+    elif isinstance(exc, SuspiciousOperation):  # e.g. more form fields than DATA_UPLOAD_MAX_NUMBER_FIELDS
+        exc = APIError("Malformed request.", "bad_request")
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
     if isinstance(exc, APIError):

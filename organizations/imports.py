@@ -35,7 +35,7 @@ from django.core.cache import cache
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework import status
@@ -70,20 +70,6 @@ NOT_SUPPORTED = "Only .xlsx files are supported."
 NO_FILE = "No file provided. Send file as multipart/form-data."
 TASK_NOT_FOUND = "Task not found."
 RUNNING = (Status.PENDING, Status.PROCESSING)
-ORGANIZATION_VALUE_FIELDS = (
-    "urn",
-    "name",
-    "local_authority",
-    "phase",
-    "gender",
-    "telephone",
-    "street",
-    "address_line_1",
-    "address_line_2",
-    "town",
-    "county",
-    "postcode",
-)
 GEO_FIELDS = ("latitude", "longitude", "geocode_precision", "geocoded_at")
 ADDRESS_FIELDS = ("postcode", "town", "county")
 CONTACT_VALUE_FIELDS = ("organization_id", "contact_person", "job_title", "is_role_mailbox")
@@ -791,7 +777,24 @@ def run_job(job_id, progress: ProgressCallback | None = None) -> ImportJob | Non
     finally:
         report.close()
     _complete(job, report)
+    if not job.dry_run:
+        _vacuum_analyze(job.kind)
     return job
+
+
+def _vacuum_analyze(kind: str) -> None:
+    """``VACUUM (ANALYZE)`` the table an import wrote (PostgreSQL, outside a transaction block): the planner gets
+    statistics for the new rows at once, and the dead versions left by upserts (or by a bulk delete before the
+    import) are reclaimed, instead of every radius search wading through them until autovacuum gets there,
+    minutes later or, where it is off, never. Best effort: the import is complete either way."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return
+    model = Organization if kind == Kind.ORGANIZATIONS else Contact
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f"VACUUM (ANALYZE) {connection.ops.quote_name(model._meta.db_table)}")
+    except DatabaseError:
+        logger.warning("VACUUM (ANALYZE) after the %s import failed", kind, exc_info=True)
 
 
 def _store_partial_rejects(report: Report) -> str:

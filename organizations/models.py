@@ -3,7 +3,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Lower
+from django.db.models.functions import Cast, Lower
 
 
 class Phase(models.TextChoices):
@@ -33,6 +33,23 @@ class GeocodePrecision(models.TextChoices):
     MANUAL = "manual", "Entered manually"
 
 
+# The columns an operator or an import writes (coordinates follow from the postcode).
+ORGANIZATION_FIELDS = (
+    "urn",
+    "name",
+    "local_authority",
+    "phase",
+    "gender",
+    "telephone",
+    "street",
+    "address_line_1",
+    "address_line_2",
+    "town",
+    "county",
+    "postcode",
+)
+
+
 class Organization(models.Model):
     """A school (or other organisation) from the national list. URN is the key when present."""
 
@@ -52,6 +69,14 @@ class Organization(models.Model):
     # decimal(9,6); null is "missing" — 0.0 is a real coordinate (the prime meridian crosses London).
     latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    # The same coordinates as double precision, kept by the database (generated columns): radius search computes
+    # its distances and box on these, as a numeric → double cast per row and query costs more than the haversine.
+    latitude_float = models.GeneratedField(
+        expression=Cast("latitude", models.FloatField()), output_field=models.FloatField(), db_persist=True
+    )
+    longitude_float = models.GeneratedField(
+        expression=Cast("longitude", models.FloatField()), output_field=models.FloatField(), db_persist=True
+    )
     geocode_precision = models.CharField(
         max_length=10, choices=GeocodePrecision.choices, null=True, blank=True
     )

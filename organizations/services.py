@@ -18,7 +18,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from core.imports.organizations import organization_key
 
 from . import locate
-from .models import Contact, GeocodePrecision, Organization
+from .models import ORGANIZATION_FIELDS, Contact, GeocodePrecision, Organization
 from .selectors import contact_queryset, organization_detail_queryset
 
 logger = logging.getLogger(__name__)
@@ -31,20 +31,6 @@ DUPLICATE_WITHOUT_URN = (
 )
 EMAIL_TAKEN = "A contact with this email already exists."
 ADDRESS_FIELDS = ("postcode", "town", "county", "street")
-ORGANIZATION_FIELDS = (
-    "urn",
-    "name",
-    "local_authority",
-    "phase",
-    "gender",
-    "telephone",
-    "street",
-    "address_line_1",
-    "address_line_2",
-    "town",
-    "county",
-    "postcode",
-)
 
 
 def parse_id(value) -> uuid.UUID | None:

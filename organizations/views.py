@@ -17,12 +17,13 @@ from rest_framework.views import APIView
 
 from candidates.models import Candidate
 from candidates.services import get_candidate
-from cvengine.api import EnvelopePagination
+from cvengine.api import EnvelopePagination, envelope_schema
 
 from . import imports, locate, nearby, selectors, services
 from . import serializers as s
 from .attribution import ATTRIBUTION_DOC, attribution_entries
 from .models import ImportJob
+from .renderers import FastJSONRenderer
 
 ORGANIZATION_ID = OpenApiParameter("organization_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
 CONTACT_ID = OpenApiParameter("contact_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
@@ -67,11 +68,12 @@ class OrganizationListCreateView(APIView):
     @extend_schema(
         tags=["organizations"],
         summary="List organisations (O1)",
+        operation_id="organizations_list",
         description="Ordered by name, local authority. Geo filter: `lat`+`lng`+`radius_km` or `near`+`radius_km`; "
         "items then carry `distance_km` and `ordering=distance` is allowed. " + ATTRIBUTION_DOC,
         parameters=[s.OrganizationListQuerySerializer],
         responses={
-            200: s.OrganizationListItemSerializer(many=True),
+            200: envelope_schema("OrganizationListPage", s.OrganizationListItemSerializer),
             400: FIELD_ERRORS,
             404: OpenApiResponse(s.OrganizationsErrorSerializer, description="Invalid page."),
             422: GEO_422,
@@ -173,9 +175,10 @@ class ContactListView(APIView):
     @extend_schema(
         tags=["contacts"],
         summary="List contacts with their organisation (O8)",
+        operation_id="organizations_contacts_list",
         parameters=[s.ContactListQuerySerializer],
         responses={
-            200: s.ContactWithOrgSerializer(many=True),
+            200: envelope_schema("ContactListPage", s.ContactWithOrgSerializer),
             400: FIELD_ERRORS,
             404: OpenApiResponse(s.OrganizationsErrorSerializer, description="Invalid page."),
             **AUTH_ERRORS,
@@ -318,6 +321,8 @@ _CANDIDATES = Candidate.objects.only(
 
 
 class NearbyOrganizationsView(APIView):
+    renderer_classes = [FastJSONRenderer]
+
     @extend_schema(
         tags=["candidates"],
         summary="Organisations near a candidate (C7)",
@@ -347,7 +352,7 @@ class NearbyOrganizationsView(APIView):
         )
         unit = params["unit"]
         rows, total = nearby.rows_with_total(
-            queryset, (*s.DETAIL_VALUE_FIELDS, "distance_km"), params["limit"]
+            queryset, (*s.DETAIL_VALUE_FIELDS, "distance_km"), params["limit"], s.detail_text_values()
         )
         organizations = [
             {
@@ -426,10 +431,13 @@ class NearbyContactsView(APIView):
         paginator = EnvelopePagination()
         size = paginator.get_page_size(request)
         offset = (_page_number(request) - 1) * size
-        counted = nearby.CountedPage(queryset.values(*s.NEARBY_CONTACT_FIELDS), offset, size)
-        page = paginator.paginate_queryset(counted, request, view=self)
+        keys = paginator.paginate_queryset(
+            nearby.nearby_contact_page(queryset, offset, size), request, view=self
+        )
         unit = params["unit"]
-        results = s.nearby_contact_items(page, unit)
+        results = s.nearby_contact_items(
+            nearby.nearby_contact_rows(keys, s.NEARBY_CONTACT_FIELDS, candidate.pk), unit
+        )
         return paginator.get_paginated_response(
             results,
             candidate=str(candidate),

@@ -6,9 +6,12 @@ import io
 from datetime import timedelta
 
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import ActivityLog
@@ -527,3 +530,16 @@ def test_real_worker_imports_from_object_storage(celery_worker, transactional_db
         time.sleep(0.2)
     assert body["status"] == "completed", body
     assert Organization.objects.filter(urn="900001", geocode_precision="unit").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="VACUUM runs on PostgreSQL only")
+def test_a_finished_import_vacuums_and_analyses_its_table():
+    """Statistics for the new rows at once, dead row versions reclaimed (radius search reads neither)."""
+    job = imports.start_import(
+        "organizations", ContentFile(xlsx(row(1, "A"), row(2, "B")), name="s.xlsx"), False, enqueue=False
+    )
+    with CaptureQueriesContext(connection) as queries:
+        imports.run_job(job.pk)
+    assert Organization.objects.count() == 2
+    assert any(q["sql"] == 'VACUUM (ANALYZE) "organizations_organization"' for q in queries.captured_queries)

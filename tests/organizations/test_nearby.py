@@ -1,5 +1,7 @@
 """Nearby organisations and contacts for a candidate (api.md C7, C8; imports-and-geo.md §7; P1, B14, B15, V1)."""
 
+import datetime
+import math
 import random
 from decimal import Decimal
 
@@ -8,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from candidates.models import Candidate
-from core.geo.distance import haversine_km
+from core.geo.distance import EARTH_RADIUS_KM, haversine_km
 from organizations import nearby
 from organizations.models import Contact, GeocodePrecision, Organization
 from outreach.models import OutreachJob, OutreachMessage, Suppression
@@ -349,7 +351,10 @@ def test_sql_computes_haversine_on_boxed_rows(db):
     queryset = nearby.nearby_organizations(circle)
     sql = str(queryset.query).upper()
     assert "ASIN" in sql and "SQRT" in sql and "RADIANS" in sql and "ORDER BY" in sql
-    assert '"LATITUDE" >=' in sql and '"LONGITUDE" <=' in sql  # the box on the raw indexed columns
+    if connection.vendor == "postgresql":  # the box as the GiST index's expression (migration 0003)
+        assert 'POINT("ORGANIZATIONS_ORGANIZATION"."LONGITUDE_FLOAT"' in sql and "<@ BOX(POINT(" in sql
+    else:  # the box on the raw columns of the B-tree index
+        assert '"LATITUDE" >=' in sql and '"LONGITUDE" <=' in sql
     rows = list(queryset.values_list("latitude", "longitude", "distance_km"))
     assert rows
     for lat, lng, km in rows:
@@ -361,6 +366,22 @@ def test_sql_computes_haversine_on_boxed_rows(db):
         for lat, lng in Organization.objects.values_list("latitude", "longitude")
     ]
     assert len(rows) == sum(1 for km in everything if km <= 50.0)  # the box never cuts the circle
+
+
+@pytest.mark.sqlite
+@pytest.mark.parametrize("radius_km", [0.3, 5.0, 15.0])
+def test_box_keeps_points_on_its_edges(db, radius_km):
+    """Due north or south of the centre a point at exactly the radius lies on the box's edge: the prefilter
+    (BETWEEN on SQLite, point <@ box on PostgreSQL) must keep it, so the inclusive radius finds it."""
+    lat, lng = EC3A_5DE
+    dlat = math.degrees(radius_km / EARTH_RADIUS_KM)
+    for edge in (lat + dlat, lat - dlat):
+        school = make_org(f"Edge {edge:.6f}", lat=edge, lng=lng)
+        stored = float(school.latitude)
+        radius = haversine_km(lat, lng, stored, lng) + 1e-9
+        found = nearby.nearby_organizations(nearby.Circle(lat, lng, radius)).values_list("pk", flat=True)
+        assert school.pk in set(found), (edge, radius)
+        school.delete()
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="query plans are asserted on PostgreSQL")
@@ -378,11 +399,13 @@ def test_explain_uses_the_geo_index(db):
         cursor.execute("ANALYZE organizations_contact")
     circle = nearby.Circle(EC3A_5DE[0], EC3A_5DE[1], 10.0)
     plan = nearby.nearby_organizations(circle)[:500].explain()
-    assert "org_geo_box" in plan, plan
-    assert "Index Scan" in plan or "Bitmap Index Scan" in plan, plan
+    # The GiST index on point(longitude, latitude) serves the box on PostgreSQL (migration 0003).
+    assert "Index Scan using org_geo_box_gist" in plan or "Bitmap Index Scan on org_geo_box_gist" in plan, (
+        plan
+    )
     assert "Seq Scan on organizations_organization" not in plan, plan
     contacts_plan = nearby.nearby_contacts(circle)[:20].explain()
-    assert "org_geo_box" in contacts_plan, contacts_plan
+    assert "org_geo_box_gist" in contacts_plan, contacts_plan
     assert "Seq Scan on organizations_organization" not in contacts_plan, contacts_plan
 
 
@@ -409,6 +432,17 @@ def test_nearby_organization_equals_its_detail(operator_client):
     candidate = make_candidate(postcode="EC3A 5DE")
     item = operator_client.get(orgs_url(candidate)).json()["organizations"][0]
     assert item["organization"] == operator_client.get(f"/api/organizations/{school.pk}/").json()
+    # timestamps are formatted from the database's text: summer time (+01:00) and whole seconds as DRF does
+    Organization.objects.filter(pk=school.pk).update(
+        created_at=datetime.datetime(2026, 7, 1, 9, 30, 0, tzinfo=datetime.UTC),
+        updated_at=datetime.datetime(2026, 12, 1, 9, 30, 0, 5, tzinfo=datetime.UTC),
+    )
+    item = operator_client.get(orgs_url(candidate)).json()["organizations"][0]["organization"]
+    assert (item["created_at"], item["updated_at"]) == (
+        "2026-07-01T10:30:00+01:00",
+        "2026-12-01T09:30:00.000005Z",
+    )
+    assert item == operator_client.get(f"/api/organizations/{school.pk}/").json()
 
 
 @pytest.mark.sqlite

@@ -16,6 +16,7 @@ from django.db import transaction
 
 from core.extraction.errors import TOO_LARGE, ExtractionError
 from core.extraction.filetypes import sniff
+from cvengine import storage
 
 from . import documents, pipeline
 from .models import Batch, Candidate, Source, Stage
@@ -130,6 +131,8 @@ def ingest(uploads: list, additional_info: dict, user, force: bool = False) -> I
     def store(item):
         outcome, upload = item
         upload.seek(0)
+        # The stored object's type is the detected one (S3 would otherwise keep the client's Content-Type claim).
+        upload.content_type = storage.guess_content_type(keys[outcome.index])
         return default_storage.save(keys[outcome.index], upload)
 
     stored = list(_store_pool.map(store, accepted))

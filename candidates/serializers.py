@@ -2,7 +2,6 @@
 
 import json
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import empty
@@ -20,6 +19,10 @@ REGENERATING_MESSAGE = "CV is being regenerated, please allow a few moments."
 AI_STATUSES = ("not_started", "in_progress", "completed", "failed")
 MAX_LIST_ITEMS = 50
 MAX_LIST_ITEM_LENGTH = 100
+
+
+# Signed file links: null when there is no file (api.md §1.8).
+NULLABLE_URL = serializers.URLField(allow_null=True)
 
 
 def photo_url(candidate: Candidate) -> str | None:
@@ -59,7 +62,7 @@ class CandidateListItemSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(NULLABLE_URL)
     def get_profile_photo_url(self, candidate) -> str | None:
         return photo_url(candidate)
 
@@ -139,21 +142,21 @@ class CandidateDetailSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(NULLABLE_URL)
     def get_profile_photo_url(self, candidate) -> str | None:
         return photo_url(candidate)
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(NULLABLE_URL)
     def get_original_cv_url(self, candidate) -> str | None:
         return signed_url(candidate.original_file or None, candidate.original_filename or None)
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(NULLABLE_URL)
     def get_enhanced_cv_url(self, candidate) -> str | None:
         if self.context.get("regenerating") or not candidate.enhanced_cv:
             return None
         return signed_url(candidate.enhanced_cv, enhanced_cv_download_name(candidate))
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(serializers.CharField(allow_null=True))
     def get_cv_status_message(self, candidate) -> str | None:
         if candidate.pending_render_hash or self.context.get("regenerating"):
             return REGENERATING_MESSAGE

@@ -219,6 +219,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "cvengine.schema.add_convention_responses",  # api.md §1: 400/401/403/415, invalid page
+    ],
 }
 
 # --- i18n / time -----------------------------------------------------------------------------------------------

@@ -6,7 +6,8 @@ case "$role" in
   web)
     python manage.py check --deploy --fail-level ERROR
     exec gunicorn cvengine.wsgi --bind 0.0.0.0:8000 --workers "${WEB_WORKERS:-3}" --threads "${WEB_THREADS:-4}" \
-         --timeout 120 --access-logfile - --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1}" ;;
+         --timeout 120 --access-logfile - --logger-class cvengine.accesslog.PrivacyLogger \
+         --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1}" ;;
   worker)
     queues="${1:-default}"
     exec celery -A cvengine worker -Q "$queues" --concurrency "${WORKER_CONCURRENCY:-2}" \

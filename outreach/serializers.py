@@ -207,3 +207,8 @@ class SuppressionFilter(django_filters.FilterSet):
 class OutreachErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
     code = serializers.CharField(required=False)
+
+
+class ThrottledSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    retry_after = serializers.IntegerField()

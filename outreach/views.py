@@ -100,6 +100,17 @@ class UnsubscribePageRenderer(BaseRenderer):
         return render_to_string("outreach/unsubscribe.html", context)
 
 
+# The page is HTML unless the client asks for JSON, errors and the per-IP limit included.
+UNSUBSCRIBE_RESPONSES = {
+    (200, "application/json"): serializers.UnsubscribeSerializer,
+    (200, "text/html"): OpenApiTypes.STR,
+    (404, "application/json"): serializers.OutreachErrorSerializer,
+    (404, "text/html"): OpenApiTypes.STR,
+    (429, "application/json"): serializers.ThrottledSerializer,
+    (429, "text/html"): OpenApiTypes.STR,
+}
+
+
 class UnsubscribeView(APIView):
     """Public one-click unsubscribe: GET only shows the page (link scanners), POST suppresses the address."""
 
@@ -123,11 +134,7 @@ class UnsubscribeView(APIView):
     @extend_schema(
         operation_id="outreach_unsubscribe_confirm",
         auth=[],
-        responses={
-            (200, "application/json"): serializers.UnsubscribeSerializer,
-            (200, "text/html"): OpenApiTypes.STR,
-            404: serializers.OutreachErrorSerializer,
-        },
+        responses=UNSUBSCRIBE_RESPONSES,
         tags=["outreach"],
     )
     def get(self, request, token):
@@ -141,11 +148,7 @@ class UnsubscribeView(APIView):
         operation_id="outreach_unsubscribe",
         auth=[],
         request=None,
-        responses={
-            (200, "application/json"): serializers.UnsubscribeSerializer,
-            (200, "text/html"): OpenApiTypes.STR,
-            404: serializers.OutreachErrorSerializer,
-        },
+        responses=UNSUBSCRIBE_RESPONSES,
         examples=[
             OpenApiExample(
                 "unsubscribed",
@@ -175,7 +178,8 @@ class DeliveryEventsView(APIView):
     @extend_schema(
         operation_id="outreach_delivery_events",
         auth=[],
-        request=serializers.ProviderEventSerializer(many=True),
+        # Keyed by media type: the view has no parsers (it verifies the raw bytes), so none would be inferred.
+        request={"application/json": serializers.ProviderEventSerializer(many=True)},
         parameters=[
             OpenApiParameter(
                 webhooks.SENDGRID_SIGNATURE, OpenApiTypes.STR, OpenApiParameter.HEADER, required=False

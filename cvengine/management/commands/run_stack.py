@@ -53,6 +53,8 @@ class Command(BaseCommand):
                 "120",
                 "--access-logfile",
                 "-",
+                "--logger-class",  # no query strings, tokens or addresses in the access log
+                "cvengine.accesslog.PrivacyLogger",
             ],
             "worker": [
                 *celery,

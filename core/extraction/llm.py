@@ -51,15 +51,15 @@ from core.extraction.normalise import (
     normalise_postcode,
     parse_phone,
 )
-from core.extraction.offline import _as_list, _stated_years, analyse_offline
+from core.extraction.offline import analyse_offline, as_list, stated_years_hint
 from core.extraction.quality import QualityVerdict, assess_quality
 from core.extraction.sanitise import CandidateFacts
 from core.extraction.schema import (
     AIAnalysisResult,
     CVDataInput,
-    _strict,
     analysis_json_schema,
     build_stored_result,
+    strict_schema,
     validate_analysis,
     validate_cv_data,
 )
@@ -370,7 +370,7 @@ def finalise_analysis(
     if stated_years is None:
         stated_years = info.total_years_experience
     if stated_years is None:
-        stated_years = _stated_years(hints.get("experience"))
+        stated_years = stated_years_hint(hints.get("experience"))
 
     data = answer.model_dump()
     personal = data["extracted_personal_info"]
@@ -383,7 +383,7 @@ def finalise_analysis(
         experience_summary=experience_label(experience.months),
     )
     if not data["role"]:
-        data["role"] = clean_list(_as_list(hints.get("job_role")))
+        data["role"] = clean_list(as_list(hints.get("job_role")))
     if not data["location"] and isinstance(hints.get("current_location"), str):
         data["location"] = hints["current_location"].strip()
     data["professional_profile"] = plain_text(data["professional_profile"])
@@ -558,7 +558,7 @@ def rewrite_messages(cv_data: CVDataInput, instruction: str) -> list[dict[str, s
 
 @cache
 def rewrite_json_schema() -> dict[str, Any]:
-    return _strict(CVDataInput.model_json_schema())
+    return strict_schema(CVDataInput.model_json_schema())
 
 
 def _analysis_answer(

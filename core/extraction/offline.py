@@ -106,14 +106,16 @@ def unreadable_summary(code: str, message: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _stated_years(value: Any) -> float | None:
+def stated_years_hint(value: Any) -> float | None:
+    """Years of experience an operator stated in the batch hints ("5", 5, "5+ years"), or None."""
     if isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
     match = re.search(r"\d+(?:\.\d+)?", str(value or ""))
     return float(match.group(0)) if match else None
 
 
-def _as_list(value: Any) -> list[str]:
+def as_list(value: Any) -> list[str]:
+    """A hint given as a list or as text separated by commas, semicolons or bars."""
     if isinstance(value, str):
         return [v for v in re.split(r"\s*[,;|]\s*", value) if v]
     return [str(v) for v in value or [] if isinstance(v, str | int | float)]
@@ -121,9 +123,9 @@ def _as_list(value: Any) -> list[str]:
 
 def _apply_hints(cv: ParsedCV, hints: dict[str, Any]) -> None:
     """Batch ``additional_info`` fills gaps; it never replaces what the CV itself states."""
-    cv.skills = clean_list([*cv.skills, *_as_list(hints.get("skills"))])
+    cv.skills = clean_list([*cv.skills, *as_list(hints.get("skills"))])
     if not cv.job_titles:
-        cv.job_titles = clean_list(_as_list(hints.get("job_role")))
+        cv.job_titles = clean_list(as_list(hints.get("job_role")))
     if not cv.location and isinstance(hints.get("current_location"), str):
         cv.location = hints["current_location"].strip() or None
 
@@ -224,7 +226,7 @@ def analyse_offline(
         email=cv.email,
         ocr_used=ocr_used,
     )
-    stated = cv.stated_years if cv.stated_years is not None else _stated_years(hints.get("experience"))
+    stated = cv.stated_years if cv.stated_years is not None else stated_years_hint(hints.get("experience"))
     return AnalysisOutcome(
         result=result,
         experience_months=experience.months,

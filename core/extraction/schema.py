@@ -147,22 +147,22 @@ def validate_cv_data(data: dict[str, Any]) -> tuple[CVDataInput, list[str]]:
     return result, context["warnings"]
 
 
-def _strict(node: Any) -> Any:
+def strict_schema(node: Any) -> Any:
     """Make a pydantic JSON schema acceptable to OpenAI strict structured outputs."""
     if isinstance(node, dict):
-        node = {k: _strict(v) for k, v in node.items() if k not in ("title", "default")}
+        node = {k: strict_schema(v) for k, v in node.items() if k not in ("title", "default")}
         if node.get("type") == "object" and "properties" in node:
             node["required"] = list(node["properties"])
             node["additionalProperties"] = False
         return node
     if isinstance(node, list):
-        return [_strict(v) for v in node]
+        return [strict_schema(v) for v in node]
     return node
 
 
 def analysis_json_schema() -> dict[str, Any]:
     """JSON schema of AIAnalysisResult for a strict ``response_format`` (all required, nullable optionals)."""
-    return _strict(copy.deepcopy(AIAnalysisResult.model_json_schema()))
+    return strict_schema(copy.deepcopy(AIAnalysisResult.model_json_schema()))
 
 
 def openai_response_format() -> dict[str, Any]:

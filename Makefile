@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export PORT
 
-.PHONY: run test test-services test-embedded lint fmt bench eval ai-service install install-dev migrate clean
+.PHONY: run test test-services test-embedded faults lint fmt bench eval ai-service install install-dev migrate clean
 
 # Embedded mode: SQLite, filesystem broker, local storage, outbox e-mail, offline extraction. No keys, no services.
 run: install
@@ -25,6 +25,11 @@ test-services:
 # SQLite + local storage: the embedded shape stays honest.
 test-embedded:
 	CVENGINE_TEST_PROFILE=embedded $(VENV)/bin/pytest -m sqlite $(PYTEST_ARGS)
+
+# The fault suite alone (workers killed, Redis/S3/SMTP/LLM outages); `make test` runs it too, in test-services.
+faults: install-dev
+	scripts/services.sh
+	CVENGINE_TEST_PROFILE=services $(VENV)/bin/pytest -m faults $(PYTEST_ARGS)
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

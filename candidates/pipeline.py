@@ -73,26 +73,29 @@ def start(candidates: list[Candidate]) -> None:
 
 def fail(candidate_id, run_id, stage: str, failure: Failure, **fields) -> bool:
     """Record a permanent failure of ``stage`` (no-op for a stale run). Counts in the batch at once."""
-    moved = _move(
-        candidate_id,
-        run_id,
-        [stage],
-        Stage.FAILED,
-        failure_stage=stage,
-        failure_code=failure.code,
-        ai_failure_reason=failure.reason[:2000],
-        **fields,
-    )
-    if moved:
-        candidate = Candidate.objects.only("id", "name", "original_filename", "batch_id").get(id=candidate_id)
-        _activity(
-            "cv_failed",
-            severity="error",
-            title="CV processing failed",
-            message=f"{candidate.original_filename or 'A CV'}: {failure.reason}",
-            candidate=candidate,
+    with transaction.atomic():  # the failure and its activity entry: both or neither (a killed worker)
+        moved = _move(
+            candidate_id,
+            run_id,
+            [stage],
+            Stage.FAILED,
+            failure_stage=stage,
+            failure_code=failure.code,
+            ai_failure_reason=failure.reason[:2000],
+            **fields,
         )
-        finish_batch_if_complete(candidate.batch_id)
+        if moved:
+            candidate = Candidate.objects.only("id", "name", "original_filename", "batch_id").get(
+                id=candidate_id
+            )
+            _activity(
+                "cv_failed",
+                severity="error",
+                title="CV processing failed",
+                message=f"{candidate.original_filename or 'A CV'}: {failure.reason}",
+                candidate=candidate,
+            )
+            _finish_batch_after_commit(candidate.batch_id)
     return moved
 
 
@@ -192,43 +195,67 @@ def render(candidate_id, run_id) -> None:
         fail(candidate_id, run_id, Stage.RENDERING, Failure("pdf_failed", exc.message))
         return
     previous = candidate.enhanced_cv
-    if not _move(
-        candidate_id,
-        run_id,
-        [Stage.RENDERING],
-        Stage.DONE,
-        enhanced_cv=key,
-        enhanced_cv_hash=digest,
-        pending_render_hash="",
-        pdf_regeneration_error="",
-    ):
-        _drop_if_orphaned(candidate_id, key)
-        return
-    if previous and previous != key:
-        documents.delete_later([previous])
-    candidate.refresh_from_db()
-    _activity(
-        "cv_processed",
-        severity="success",
-        title="CV processed",
-        message=f"{candidate.name_without_surname or 'Candidate'}: enhanced CV ready ({candidate.quality_status}).",
-        candidate=candidate,
+    # Done, its activity entry and the availability e-mail record commit together: a worker killed in between
+    # must not leave a finished candidate whose e-mail is never queued (its re-delivered task would be stale).
+    with transaction.atomic():
+        if not _move(
+            candidate_id,
+            run_id,
+            [Stage.RENDERING],
+            Stage.DONE,
+            enhanced_cv=key,
+            enhanced_cv_hash=digest,
+            pending_render_hash="",
+            pdf_regeneration_error="",
+        ):
+            _drop_if_orphaned(candidate_id, key)
+            return
+        if previous and previous != key:
+            documents.delete_later([previous])
+        candidate.refresh_from_db()
+        _activity(
+            "cv_processed",
+            severity="success",
+            title="CV processed",
+            message=f"{candidate.name_without_surname or 'Candidate'}: enhanced CV ready ({candidate.quality_status}).",
+            candidate=candidate,
+        )
+        _queue_availability_email(candidate)
+        _finish_batch_after_commit(candidate.batch_id)
+
+
+def resume_after_redelivery(stage: str, candidate_id, run_id) -> None:
+    """A stage task came back from a worker that died mid-task. When the stage had already committed, its
+    follow-up (sent on commit) may have died with the worker, and the re-delivered task is now stale: send the
+    follow-up again. Each follow-up is a conditional update or claims its record, so a duplicate does nothing."""
+    current = (
+        Candidate.objects.filter(id=candidate_id, run_id=run_id)
+        .values_list("processing_stage", flat=True)
+        .first()
     )
-    _queue_availability_email(candidate)
-    finish_batch_if_complete(candidate.batch_id)
+    following = {Stage.EXTRACTING: Stage.ANALYSING, Stage.ANALYSING: Stage.RENDERING}.get(stage)
+    if following and current == following:
+        _enqueue(following, candidate_id, run_id)
+    elif stage == Stage.RENDERING and current == Stage.DONE:
+        from outreach.services import requeue_pending_availability_email
+
+        requeue_pending_availability_email(candidate_id)
 
 
 def fail_after_error(stage: str, candidate_id, run_id, exc: BaseException) -> None:
     """A stage task finally failed (transient errors outlasted the retries, or an unexpected error): record why."""
-    from cvengine.celery import transient_errors
+    from cvengine.celery import TransientError, is_transient
 
-    if isinstance(exc, transient_errors()):
+    if is_transient(exc):
         codes = {
             Stage.EXTRACTING: "storage_failed",
             Stage.ANALYSING: "ai_unavailable",
             Stage.RENDERING: "pdf_failed",
         }
-        failure = Failure(codes[stage], f"Gave up after retries: {type(exc).__name__}.")
+        # Our own TransientError carries a reason written for people ("The LLM server answered HTTP 503.").
+        detail = str(exc).strip() if isinstance(exc, TransientError) else ""
+        detail = detail or f"{type(exc).__name__}."
+        failure = Failure(codes[stage], f"Gave up after retries: {detail}")
     else:
         logger.exception("Unexpected error in stage %s of candidate %s", stage, candidate_id, exc_info=exc)
         failure = Failure("internal_error", f"Unexpected error: {type(exc).__name__}.")
@@ -378,6 +405,12 @@ def reap_stuck_candidates() -> dict[str, int]:
 
 
 # --- batch completion ----------------------------------------------------------------------------------------------
+
+
+def _finish_batch_after_commit(batch_id) -> None:
+    """Check for the batch's end once this transition is visible: two candidates finishing in concurrent
+    transactions would otherwise each still see the other unfinished."""
+    transaction.on_commit(lambda: finish_batch_if_complete(batch_id))
 
 
 def finish_batch_if_complete(batch_id) -> None:

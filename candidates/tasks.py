@@ -10,6 +10,12 @@ from . import pipeline, remote_tasks, rewrite  # noqa: F401  (remote_tasks regis
 from .models import Stage
 
 
+def _run_stage(task, stage: str, step, candidate_id: str, run_id: str) -> None:
+    step(candidate_id, run_id)
+    if (task.request.delivery_info or {}).get("redelivered"):  # its first worker died mid-task
+        pipeline.resume_after_redelivery(stage, candidate_id, run_id)
+
+
 def _failed_stage(stage):
     def on_failure(self, exc, task_id, args, kwargs, einfo):
         pipeline.fail_after_error(stage, *args[:2], exc)
@@ -18,27 +24,27 @@ def _failed_stage(stage):
 
 
 @shared_task(
-    name="candidates.extract_cv", queue="ai", retry_base=10, max_retries=3, time_limit=180,
+    name="candidates.extract_cv", bind=True, queue="ai", retry_base=10, max_retries=3, time_limit=180,
     on_failure=_failed_stage(Stage.EXTRACTING),
 )  # fmt: skip
-def extract_cv(candidate_id: str, run_id: str) -> None:
-    pipeline.extract(candidate_id, run_id)
+def extract_cv(self, candidate_id: str, run_id: str) -> None:
+    _run_stage(self, Stage.EXTRACTING, pipeline.extract, candidate_id, run_id)
 
 
 @shared_task(
-    name="candidates.analyse_cv", queue="ai", retry_base=15, max_retries=4, time_limit=360,
+    name="candidates.analyse_cv", bind=True, queue="ai", retry_base=15, max_retries=4, time_limit=360,
     on_failure=_failed_stage(Stage.ANALYSING),
 )  # fmt: skip
-def analyse_cv(candidate_id: str, run_id: str) -> None:
-    pipeline.analyse(candidate_id, run_id)
+def analyse_cv(self, candidate_id: str, run_id: str) -> None:
+    _run_stage(self, Stage.ANALYSING, pipeline.analyse, candidate_id, run_id)
 
 
 @shared_task(
-    name="candidates.render_cv", queue="pdf", retry_base=15, max_retries=3, time_limit=180,
+    name="candidates.render_cv", bind=True, queue="pdf", retry_base=15, max_retries=3, time_limit=180,
     on_failure=_failed_stage(Stage.RENDERING),
 )  # fmt: skip
-def render_cv(candidate_id: str, run_id: str) -> None:
-    pipeline.render(candidate_id, run_id)
+def render_cv(self, candidate_id: str, run_id: str) -> None:
+    _run_stage(self, Stage.RENDERING, pipeline.render, candidate_id, run_id)
 
 
 def _regeneration_failed(self, exc, task_id, args, kwargs, einfo):

@@ -43,6 +43,29 @@ def transient_errors() -> tuple[type[BaseException], ...]:
     )
 
 
+# Object-storage answers that mean "try again" (S3 documents them as retryable): a restarting or overloaded
+# server answers these for a while, and they say nothing about the file.
+RETRYABLE_STORAGE_CODES = frozenset(
+    {"InternalError", "ServiceUnavailable", "SlowDown", "RequestTimeout", "Throttling", "ThrottlingException"}
+)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True for :func:`transient_errors` and for S3 errors answered with HTTP 5xx/429 or a retryable code."""
+    if isinstance(exc, transient_errors()):
+        return True
+    import botocore.exceptions
+
+    if isinstance(exc, botocore.exceptions.ClientError):
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+        return (
+            status >= 500
+            or status == 429
+            or exc.response.get("Error", {}).get("Code") in RETRYABLE_STORAGE_CODES
+        )
+    return False
+
+
 def backoff_seconds(base: float, retries: int, retry_after: float | None = None) -> float:
     """Exponential backoff (base × 2ⁿ) with ±20 % jitter, never below a server's Retry-After, capped."""
     delay = base * (2**retries) * random.uniform(0.8, 1.2)
@@ -73,8 +96,8 @@ class CVEngineTask(Task):
     def __call__(self, *args, **kwargs):
         try:
             return super().__call__(*args, **kwargs)
-        except transient_errors() as exc:
-            if self.request.called_directly:
+        except Exception as exc:
+            if self.request.called_directly or not is_transient(exc):
                 raise
             countdown = backoff_seconds(
                 self.retry_base, self.request.retries, getattr(exc, "retry_after", None)
@@ -99,6 +122,15 @@ app.conf.update(
     worker_max_tasks_per_child=500,
     worker_hijack_root_logger=False,
     broker_connection_retry_on_startup=True,
+    # A publish waits out a broker restart (~25 s) instead of failing after Celery's default 0.6 s: a stage task
+    # has already committed its transition when it enqueues the next stage, so a failed publish would strand
+    # the candidate until the stuck reaper (PROCESSING_STUCK_AFTER_SECONDS) and leave e-mails unqueued.
+    task_publish_retry_policy={
+        "max_retries": 15,
+        "interval_start": 0,
+        "interval_step": 0.5,
+        "interval_max": 2,
+    },
     timezone="Europe/London",
     # Static schedule (django-celery-beat would pin Django < 6.1). Every periodic job is listed here.
     beat_schedule={

@@ -153,6 +153,18 @@ def _enqueue_availability(candidate_id: str) -> None:
         ).update(error="Could not be queued (task queue unavailable).")
 
 
+def requeue_pending_availability_email(candidate_id) -> bool:
+    """Send the task of a still-pending availability e-mail again (the first died with its worker before it was
+    published). The send claims the record first, so a duplicate task never sends twice."""
+    pending = CandidateEmail.objects.filter(
+        candidate_id=candidate_id, kind=CandidateEmail.Kind.AVAILABILITY, status=CandidateEmail.Status.PENDING
+    )
+    if pending.exists():
+        _enqueue_availability(str(candidate_id))
+        return True
+    return False
+
+
 def requeue_availability_email(record: CandidateEmail) -> bool:
     """Operator action (admin): send a failed availability e-mail once more."""
     updated = CandidateEmail.objects.filter(pk=record.pk, status=CandidateEmail.Status.FAILED).update(
@@ -178,7 +190,14 @@ def send_availability_email(candidate_id, *, final_attempt: bool = True) -> Outc
     if not records.filter(status=CandidateEmail.Status.PENDING).update(
         status=CandidateEmail.Status.SENDING, attempts=F("attempts") + 1, updated_at=now
     ):
-        return Outcome()  # already sent, failed, skipped — or being sent by another worker
+        sending = records.filter(status=CandidateEmail.Status.SENDING)
+        claimed_at = sending.values_list("updated_at", flat=True).first()
+        if claimed_at is not None and not final_attempt:
+            # Being sent by another worker — or by one that died (a re-delivery can come sooner than the time
+            # limit): look again once the limit has passed, when a dead sender's record is closed above.
+            wait = AVAILABILITY_TIME_LIMIT - (now - claimed_at).total_seconds() + 1
+            return Outcome(retry=True, retry_after=max(wait, 1.0), reason="Being sent by another worker.")
+        return Outcome()  # already sent, failed or skipped
     record = records.select_related("candidate").get()
     candidate = record.candidate
     address = normalise_email(candidate.email or "")

@@ -68,62 +68,92 @@ def weed_binary() -> str:
     return found
 
 
+class SeaweedFS:
+    """``weed mini`` (S3 gateway, master, volume and filer) on free ports with its data under ``data``.
+
+    ``stop()`` then ``start()`` brings the same server back (same ports, same data): the fault tests use a
+    dedicated instance to take storage away from their worker. Every instance is stopped when the run ends.
+    """
+
+    def __init__(self, data: Path):
+        self.data = data
+        data.mkdir(parents=True, exist_ok=True)
+        self.config = data / "s3.json"
+        identity = {
+            "name": "cvengine",
+            "credentials": [{"accessKey": S3_ACCESS_KEY, "secretKey": S3_SECRET_KEY}],
+            "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+        }
+        self.config.write_text(json.dumps({"identities": [identity]}))
+        names = ("s3", "master", "volume", "filer", "admin", "iceberg", "lance")
+        self.ports = {name: free_port() for name in names}
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.ports['s3']}"
+
+    def start(self) -> str:
+        """Start the server and wait until the S3 endpoint answers; returns the endpoint."""
+        ports = self.ports
+        cmd = [
+            weed_binary(),
+            "mini",
+            f"-dir={self.data}",
+            "-ip=127.0.0.1",
+            "-ip.bind=127.0.0.1",
+            "-master.telemetry=false",
+            "-admin.ui=false",
+            "-webdav=false",
+            f"-s3.config={self.config}",
+            f"-s3.port={ports['s3']}",
+            f"-master.port={ports['master']}",
+            f"-volume.port={ports['volume']}",
+            f"-filer.port={ports['filer']}",
+            f"-admin.port={ports['admin']}",
+            f"-s3.port.iceberg={ports['iceberg']}",
+            f"-s3.port.lance={ports['lance']}",
+        ]
+        log_path = self.data / "weed.log"
+        log = open(log_path, "ab")  # noqa: SIM115  (kept open for the child's lifetime)
+        proc = self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        _children.append(proc)
+
+        def ready():
+            if proc.poll() is not None:
+                raise RuntimeError(f"weed exited: {log_path.read_text()[-2000:]}")
+            try:
+                urllib.request.urlopen(self.endpoint, timeout=1)
+            except urllib.error.HTTPError:
+                return True  # answered (403 for an anonymous request): it is up
+            return True
+
+        wait_for(ready, "SeaweedFS S3 endpoint")
+        return self.endpoint
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            _stop(self.proc)
+
+
 def start_seaweedfs() -> str:
     """Start ``weed mini`` on free ports; returns the S3 endpoint. Stopped when the test run ends."""
-    data = HOME / "seaweedfs"
-    data.mkdir()
-    config = data / "s3.json"
-    identity = {
-        "name": "cvengine",
-        "credentials": [{"accessKey": S3_ACCESS_KEY, "secretKey": S3_SECRET_KEY}],
-        "actions": ["Admin", "Read", "Write", "List", "Tagging"],
-    }
-    config.write_text(json.dumps({"identities": [identity]}))
-    ports = {name: free_port() for name in ("s3", "master", "volume", "filer", "admin")}
-    cmd = [
-        weed_binary(),
-        "mini",
-        f"-dir={data}",
-        "-ip=127.0.0.1",
-        "-ip.bind=127.0.0.1",
-        "-master.telemetry=false",
-        "-admin.ui=false",
-        "-webdav=false",
-        f"-s3.config={config}",
-        f"-s3.port={ports['s3']}",
-        f"-master.port={ports['master']}",
-        f"-volume.port={ports['volume']}",
-        f"-filer.port={ports['filer']}",
-        f"-admin.port={ports['admin']}",
-        f"-s3.port.iceberg={free_port()}",
-        f"-s3.port.lance={free_port()}",
-    ]
-    log = open(data / "weed.log", "wb")  # noqa: SIM115  (kept open for the child's lifetime)
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    _children.append(proc)
-    endpoint = f"http://127.0.0.1:{ports['s3']}"
+    return SeaweedFS(HOME / "seaweedfs").start()
 
-    def ready():
-        if proc.poll() is not None:
-            raise RuntimeError(f"weed exited: {(data / 'weed.log').read_text()[-2000:]}")
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
         try:
-            urllib.request.urlopen(endpoint, timeout=1)
-        except urllib.error.HTTPError:
-            return True  # answered (403 for an anonymous request): it is up
-        return True
-
-    wait_for(ready, "SeaweedFS S3 endpoint")
-    return endpoint
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
 
 
 def _stop_children() -> None:
     for proc in _children:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+        _stop(proc)
     shutil.rmtree(HOME, ignore_errors=True)
 
 

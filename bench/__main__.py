@@ -1,6 +1,7 @@
 """Run benchmarks: ``python -m bench`` (all) or ``python -m bench platform extraction`` (by module suffix).
 
-Each module ``bench/bench_<name>.py`` defines ``run(report)``. Results: a table on stdout and bench/results.md.
+Each module ``bench/bench_<name>.py`` defines ``run(report)``. Results: a table on stdout and bench/results.md
+(a partial run replaces only the rows of the areas it ran).
 """
 
 import importlib
@@ -34,7 +35,7 @@ def main(argv: list[str]) -> int:
             report.add(name, "benchmark run", "error", passed=False)
     print()
     print(report.markdown())
-    report.write(HERE / "results.md")
+    report.write(HERE / "results.md", partial=set(wanted) != set(names))
     return 1 if failed else 0
 
 

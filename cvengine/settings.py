@@ -353,6 +353,15 @@ ANYMAIL = {
     "SENDGRID_API_URL": env.str("SENDGRID_API_URL", default="https://api.sendgrid.com/v3/"),
     "IGNORE_UNSUPPORTED_FEATURES": False,
 }
+# An anymail ESP other than SendGrid posts its delivery events to /api/outreach/events/<esp>/ (anymail's tracking
+# webhook, mounted only with this secret: HTTP basic auth "user:password", carried in the webhook URL the ESP calls).
+if _anymail_webhook_secret := env.str("ANYMAIL_WEBHOOK_SECRET", default=""):
+    _user, _, _password = _anymail_webhook_secret.partition(":")
+    if not _user or len(_password) < 20:
+        raise ImproperlyConfigured(
+            "ANYMAIL_WEBHOOK_SECRET must be 'user:password' with a random password (≥ 20)."
+        )
+    ANYMAIL["WEBHOOK_SECRET"] = _anymail_webhook_secret
 # Anymail warns on every connection that SendGrid is no longer "officially supported"; it works and is tested.
 warnings.filterwarnings("ignore", message=r"django-anymail has dropped official support for SendGrid")
 if EMAIL_PROVIDER == "sendgrid" and not ANYMAIL["SENDGRID_API_KEY"]:

@@ -237,6 +237,68 @@ def test_anymail_tracking_signal_feeds_the_same_application(sent):
     assert list(DeliveryEvent.objects.values_list("event_id", flat=True)) == ["mailgun:mg-1"]
 
 
+ESP_SECRET = "events:" + "k3y" * 8
+
+
+@pytest.fixture
+def postmark_webhook(settings):
+    """``EMAIL_PROVIDER=anymail:postmark`` with ``ANYMAIL_WEBHOOK_SECRET``: the outreach routes built under those
+    settings, served as the URL configuration of this test."""
+    import types
+
+    from django.test import override_settings
+    from django.urls import include, path
+
+    from outreach.urls import build_urlpatterns
+
+    anymail = {**settings.ANYMAIL, "WEBHOOK_SECRET": ESP_SECRET}
+    with override_settings(EMAIL_PROVIDER="anymail:postmark", ANYMAIL=anymail):
+        urlconf = types.ModuleType("esp_webhook_urls")
+        urlconf.urlpatterns = [path("api/outreach/", include((build_urlpatterns(), "outreach")))]
+        with override_settings(ROOT_URLCONF=urlconf):
+            yield "/api/outreach/events/postmark/"
+
+
+def test_another_esps_events_arrive_through_anymails_tracking_webhook(client, sent, postmark_webhook):
+    message = sent[1]
+    bounce = {
+        "RecordType": "Bounce",
+        "Type": "HardBounce",
+        "ID": 4242,
+        "Email": message.contact_email,
+        "BouncedAt": "2026-11-28T12:00:00Z",
+        "Metadata": {"outreach_id": str(message.pk)},
+        "Description": "The server was unable to deliver your message.",
+    }
+    body = json.dumps(bounce)
+    auth = "Basic " + base64.b64encode(ESP_SECRET.encode()).decode()
+    wrong = "Basic " + base64.b64encode(b"events:guessed-password").decode()
+
+    for headers in ({}, {"HTTP_AUTHORIZATION": wrong}):  # anymail refuses it; nothing is applied
+        response = client.post(postmark_webhook, body, content_type="application/json", **headers)
+        assert response.status_code == 400
+    assert OutreachMessage.objects.get(pk=message.pk).delivery_status != "bounced"
+
+    for _ in range(2):  # the ESP retries: the replay changes nothing
+        response = client.post(
+            postmark_webhook, body, content_type="application/json", HTTP_AUTHORIZATION=auth
+        )
+        assert response.status_code == 200
+    assert OutreachMessage.objects.get(pk=message.pk).delivery_status == "bounced"
+    assert Suppression.objects.get().email == message.contact_email
+    assert list(DeliveryEvent.objects.values_list("event_id", flat=True)) == ["postmark:4242"]
+
+
+def test_without_a_webhook_secret_no_esp_webhook_is_mounted(client, settings):
+    settings.EMAIL_PROVIDER = (
+        "anymail:postmark"  # the URL configuration was built without ANYMAIL_WEBHOOK_SECRET
+    )
+    assert (
+        client.post("/api/outreach/events/postmark/", "{}", content_type="application/json").status_code
+        == 404
+    )
+
+
 def test_public_key_setting_is_validated_at_startup():
     from outreach.webhook_keys import load_public_key
 

@@ -35,6 +35,8 @@ def _load(tmp_path, **env):
         ({"STORAGE_BACKEND": "ftp"}, "STORAGE_BACKEND must be"),
         ({"EMAIL_PROVIDER": "sendgrid"}, "needs SENDGRID_API_KEY"),
         ({"EMAIL_PROVIDER": "pigeon"}, "EMAIL_PROVIDER must be"),
+        ({"ANYMAIL_WEBHOOK_SECRET": "no-colon-here-at-all-really"}, "ANYMAIL_WEBHOOK_SECRET must be"),
+        ({"ANYMAIL_WEBHOOK_SECRET": "events:short"}, "ANYMAIL_WEBHOOK_SECRET must be"),
         ({"AI_PROVIDER": "llm"}, "needs OPENAI_BASE_URL and AI_MODEL"),
         ({"AI_PROVIDER": "remote"}, "needs AI_BASE_URL and AI_SERVICE_TOKEN"),
         ({"AUTH_COOKIE_SAMESITE": "None"}, "AUTH_COOKIE_SAMESITE=None needs"),

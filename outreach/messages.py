@@ -10,13 +10,13 @@ import re
 from dataclasses import dataclass, field
 from email.utils import make_msgid, parseaddr
 
-from anymail.backends.base import AnymailBaseBackend
 from anymail.message import AnymailMessage
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils.html import escape
 
+from .transport import is_anymail
 from .unsubscribe import list_unsubscribe_headers, unsubscribe_url
 
 FALLBACK_GIVEN_NAME = "Candidate"
@@ -116,12 +116,8 @@ def _sender_domain() -> str:
     return address.rpartition("@")[2] or "cvengine.local"
 
 
-def _is_anymail(connection) -> bool:
-    return isinstance(connection, AnymailBaseBackend)
-
-
 def _new_message(connection, subject: str, text: str, html: str, to: list[str], headers: dict):
-    if _is_anymail(connection):
+    if is_anymail(connection):
         message_class = ESPEmail
     else:
         message_class = PlainEmail
@@ -198,7 +194,7 @@ def outreach_message(content: OutreachContent, recipient: Recipient, connection)
         "X-Candidate-Id": content.candidate_id,
     }
     message = _new_message(connection, content.subject, text, html, [recipient.email], headers)
-    if _is_anymail(connection):
+    if is_anymail(connection):
         message.metadata = {"outreach_id": recipient.outreach_id, "candidate_id": content.candidate_id}
     _attach_all(message, content)
     return message
@@ -253,6 +249,6 @@ def availability_message(candidate, connection):
     text, html = _render("availability_email", context)
     headers = {**list_unsubscribe_headers(address), "X-Candidate-Id": str(candidate.pk)}
     message = _new_message(connection, settings.AVAILABILITY_EMAIL_SUBJECT, text, html, [address], headers)
-    if _is_anymail(connection):
+    if is_anymail(connection):
         message.metadata = {"candidate_id": str(candidate.pk), "kind": "availability"}
     return message

@@ -57,6 +57,7 @@ def get_connection():
 
 
 def is_anymail(connection) -> bool:
+    """An anymail ESP backend (its messages carry merge data and report the ESP's message ids)."""
     from anymail.backends.base import AnymailBaseBackend
 
     return isinstance(connection, AnymailBaseBackend)

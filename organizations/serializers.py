@@ -88,6 +88,10 @@ class OrganizationListItemSerializer(serializers.ModelSerializer):
         return data
 
 
+# OrganizationDetail's own columns, in the contract's order (also read with ``values()`` for C7).
+DETAIL_VALUE_FIELDS = (*ORGANIZATION_FIELDS, "latitude", "longitude", "geocode_precision")
+
+
 class OrganizationDetailSerializer(serializers.ModelSerializer):
     gender = _gender_field()
     latitude = serializers.DecimalField(max_digits=9, decimal_places=6, allow_null=True, read_only=True)
@@ -96,30 +100,7 @@ class OrganizationDetailSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Organization
-        fields = (
-            "id",
-            "urn",
-            "name",
-            "local_authority",
-            "phase",
-            "gender",
-            "telephone",
-            "street",
-            "address_line_1",
-            "address_line_2",
-            "town",
-            "county",
-            "postcode",
-            "latitude",
-            "longitude",
-            "geocode_precision",
-            "contacts",
-            "created_at",
-            "updated_at",
-        )
-
-
-DETAIL_VALUE_FIELDS = (*ORGANIZATION_FIELDS, "latitude", "longitude", "geocode_precision")
+        fields = ("id", *DETAIL_VALUE_FIELDS, "contacts", "created_at", "updated_at")
 
 
 def detail_text_values() -> dict:

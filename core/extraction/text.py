@@ -63,7 +63,7 @@ def extract_text(
     if not looks_scanned(native.text, native.pages, kind):
         return native
     if kind is not FileType.PDF or ocr is False or tesseract_path() is None:
-        raise ExtractionError(NO_TEXT_LAYER, SCANNED_MESSAGE.capitalize() + ".")
+        raise ExtractionError(NO_TEXT_LAYER, _scanned_reason(native.text, native.pages, kind))
     seconds = limits.ocr_seconds + limits.hard_seconds  # pages are rendered and OCR'd inside the budget
     pages, warnings = run_isolated(_read_ocr, document, limits, limits=limits, seconds=seconds)
     text, truncated = normalise_text("\n\n".join(pages), limits)
@@ -81,6 +81,16 @@ def looks_scanned(text: str, pages: int, file_type: FileType) -> bool:
     return visible < MIN_CHARS or (
         file_type is FileType.PDF and visible < MIN_PDF_CHARS_PER_PAGE * max(pages, 1)
     )
+
+
+def _scanned_reason(text: str, pages: int, file_type: FileType) -> str:
+    """The operator's reason, with the count that decided it (a short TXT or DOCX is refused by the same rule)."""
+    visible = len(_WHITESPACE.sub("", text))
+    if visible >= MIN_CHARS:  # a PDF under the per-page average
+        detail = f"{visible} characters of text on {pages} pages"
+    else:
+        detail = f"{visible} characters of text, fewer than the {MIN_CHARS} a CV needs"
+    return f"{SCANNED_MESSAGE.capitalize()}: {detail}."
 
 
 def _file_type(value: FileType | str) -> FileType:

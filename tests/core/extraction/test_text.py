@@ -180,12 +180,16 @@ def test_sparse_text_layer_counts_as_scanned():
     with pytest.raises(ExtractionError) as caught:
         extract_text(io.BytesIO(sparse), FileType.PDF, ocr=False)
     assert caught.value.code == "no_text_layer"
+    assert caught.value.message.endswith("characters of text, fewer than the 200 a CV needs.")
 
 
 def test_short_document_fails_the_scanned_rule_for_every_format():
     with pytest.raises(ExtractionError) as caught:
         extract_text(io.BytesIO(b"Harriet Quinlan\nTeacher\n"), FileType.TXT)
     assert caught.value.code == "no_text_layer"
+    assert caught.value.message == (
+        "Scanned or image-only document: 21 characters of text, fewer than the 200 a CV needs."
+    )
 
 
 @pytest.mark.parametrize("encoded", [

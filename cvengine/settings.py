@@ -310,9 +310,11 @@ if BROKER_VISIBILITY_TIMEOUT < 600:  # short timeouts (fault tests): sweep for a
 if env.str("CELERY_BROKER_KEYPREFIX", default=""):  # several deployments (or test runs) on one Redis
     CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = env.str("CELERY_BROKER_KEYPREFIX")
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    for _sub in ("queue", "processed"):
+    for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS.update(
+        # exchange tables: kombu's default is ./control, in whatever directory the process started
+        control_folder=str(_broker_dir / "control"),
         data_folder_in=str(_broker_dir / "queue"),
         data_folder_out=str(_broker_dir / "queue"),
         processed_folder=str(_broker_dir / "processed"),

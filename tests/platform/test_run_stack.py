@@ -33,9 +33,12 @@ def test_embedded_stack_serves_runs_tasks_and_stops_on_ctrl_c(tmp_path):
     port = free_port()
     env = _embedded_env(tmp_path / "var", port)
     log = open(tmp_path / "stack.log", "wb")  # noqa: SIM115
+    # Started from another directory: everything the stack writes goes under CVENGINE_HOME.
+    elsewhere = tmp_path / "cwd"
+    elsewhere.mkdir()
     stack = subprocess.Popen(
-        [sys.executable, "manage.py", "run_stack", "--port", str(port)],
-        cwd=ROOT,
+        [sys.executable, os.path.join(ROOT, "manage.py"), "run_stack", "--port", str(port)],
+        cwd=elsewhere,
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -76,6 +79,7 @@ def test_embedded_stack_serves_runs_tasks_and_stops_on_ctrl_c(tmp_path):
             stack.kill()
             raise
     assert "All processes stopped." in (tmp_path / "stack.log").read_text()
+    assert list(elsewhere.iterdir()) == []  # e.g. no ./control of the filesystem broker
     with pytest.raises(OSError):
         urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health/", timeout=2)
     leftovers = subprocess.run(["pgrep", "-f", f"--bind 127.0.0.1:{port}"], capture_output=True, text=True)

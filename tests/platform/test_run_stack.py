@@ -65,7 +65,7 @@ def test_embedded_stack_serves_runs_tasks_and_stops_on_ctrl_c(tmp_path):
         )
         subprocess.run(
             [sys.executable, "-c", enqueue],
-            cwd=ROOT,
+            cwd=elsewhere,
             env={**env, "DJANGO_SETTINGS_MODULE": "cvengine.settings"},
             check=True,
             timeout=60,

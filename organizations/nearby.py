@@ -306,7 +306,8 @@ def nearby_contacts(
     """C8: contacts of organisations within the circle, ordered by distance, organisation name, contact person.
 
     Each row carries ``distance_km``, ``suppressed`` and (with a candidate) ``already_contacted``; the
-    organisation is joined (select_related), so a page costs one query plus the count.
+    organisation is joined (select_related). The API pages it with :func:`nearby_contact_page` and
+    :func:`nearby_contact_rows`.
     """
     queryset = Contact.objects.select_related("organization")
     filters = {
@@ -331,16 +332,18 @@ def nearby_contacts(
             | Q(work_email__icontains=search)
             | Q(job_title__icontains=search)
         )
-    queryset = contacts_within(queryset, circle).annotate(suppressed=suppressed_expression())
-    if candidate_id is not None:
-        queryset = queryset.annotate(already_contacted=already_contacted_expression(candidate_id))
-        if exclude_contacted:
-            queryset = queryset.filter(already_contacted=False)
-    else:
-        queryset = queryset.annotate(already_contacted=Value(False))
+    queryset = _with_contact_flags(contacts_within(queryset, circle), candidate_id)
+    if exclude_contacted and candidate_id is not None:
+        queryset = queryset.filter(already_contacted=False)
     if exclude_suppressed:
         queryset = queryset.filter(suppressed=False)
     return queryset.order_by("distance_km", F("organization__name"), "contact_person", "id")
+
+
+def _with_contact_flags(queryset: QuerySet, candidate_id) -> QuerySet:
+    """Contacts annotated with ``suppressed`` and ``already_contacted`` (with this candidate; False without one)."""
+    contacted = already_contacted_expression(candidate_id) if candidate_id is not None else Value(False)
+    return queryset.annotate(suppressed=suppressed_expression(), already_contacted=contacted)
 
 
 def nearby_contact_page(queryset: QuerySet, offset: int, limit: int) -> "CountedPage":
@@ -358,13 +361,9 @@ def nearby_contact_rows(keys: list[dict], fields: tuple[str, ...], candidate_id=
     A contact deleted in between is left out."""
     if not keys:
         return []
-    queryset = Contact.objects.filter(uuid_in("id", [key["id"] for key in keys])).annotate(
-        suppressed=suppressed_expression()
+    queryset = _with_contact_flags(
+        Contact.objects.filter(uuid_in("id", [key["id"] for key in keys])), candidate_id
     )
-    if candidate_id is not None:
-        queryset = queryset.annotate(already_contacted=already_contacted_expression(candidate_id))
-    else:
-        queryset = queryset.annotate(already_contacted=Value(False))
     rows = {row["id"]: row for row in queryset.values(*(f for f in fields if f != "distance_km"))}
     return [{**rows[key["id"]], "distance_km": key["distance_km"]} for key in keys if key["id"] in rows]
 
